@@ -1,0 +1,3 @@
+//! STUB: replaced by the parser for this format.
+
+
