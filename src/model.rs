@@ -136,6 +136,8 @@ pub enum HostFrom {
     FileName,
     /// A per-server folder of the bundle.
     Folder,
+    /// Nothing in the record, its name or its folder named a host, but the bundle holds exactly one.
+    Bundle,
     /// Nothing named a host.
     #[default]
     Unknown,
@@ -269,11 +271,19 @@ pub enum Body {
     /// One PowerShell object (Format-List, Format-Table row, CLIXML object, Get-CsServerVersion line).
     /// `type_names` holds CLIXML `<T>` names (most derived first) when known; `command` the cmdlet
     /// the capture came from when the file or content says so (`Get-OwaVirtualDirectory`).
-    Object { type_names: Vec<String>, command: Option<String>, props: Props },
+    Object {
+        type_names: Vec<String>,
+        command: Option<String>,
+        props: Props,
+    },
     /// The `appSettings` of a web.config: `key`/`value` pairs, commented-out entries excluded.
     AppSettings { settings: Props },
     /// One key section of a registry export.
-    RegistryKey { key: String, deleted: bool, values: Vec<RegValue> },
+    RegistryKey {
+        key: String,
+        deleted: bool,
+        values: Vec<RegValue>,
+    },
 }
 
 /// One normalised record of the bundle.
@@ -355,7 +365,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at a location.
-    pub fn at(level: DiagLevel, loc: &Location, format: Format, message: impl Into<String>) -> Self {
+    pub fn at(
+        level: DiagLevel,
+        loc: &Location,
+        format: Format,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             level,
             path: loc.path.clone(),

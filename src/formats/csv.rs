@@ -153,7 +153,11 @@ impl<'a> Iterator for CsvReader<'a> {
                 i = j + 1;
                 // Garbage between the closing quote and the separator is appended raw.
                 let mut k = i;
-                while k < bytes.len() && bytes[k] != self.sep && bytes[k] != b'\n' && bytes[k] != b'\r' {
+                while k < bytes.len()
+                    && bytes[k] != self.sep
+                    && bytes[k] != b'\n'
+                    && bytes[k] != b'\r'
+                {
                     k += 1;
                 }
                 if k > i {
@@ -164,7 +168,11 @@ impl<'a> Iterator for CsvReader<'a> {
                 i = k;
             } else {
                 let mut k = i;
-                while k < bytes.len() && bytes[k] != self.sep && bytes[k] != b'\n' && bytes[k] != b'\r' {
+                while k < bytes.len()
+                    && bytes[k] != self.sep
+                    && bytes[k] != b'\n'
+                    && bytes[k] != b'\r'
+                {
                     k += 1;
                 }
                 fields.push(Cow::Borrowed(&self.text[i..k]));

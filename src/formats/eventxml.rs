@@ -2,4 +2,6 @@
 use crate::formats::FileCtx;
 use crate::model::Parsed;
 
-pub fn parse(_ctx: &FileCtx, _text: &str) -> Parsed { Parsed::default() }
+pub fn parse(_ctx: &FileCtx, _text: &str) -> Parsed {
+    Parsed::default()
+}

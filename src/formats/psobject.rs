@@ -1,3 +1,1 @@
 //! STUB: replaced by the parser for this format.
-
-

@@ -41,7 +41,8 @@ pub fn iso(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
         nanos = u32::try_from(n).ok()?;
         rest = &frac[digits..];
     }
-    let naive = NaiveDateTime::new(date, hms).checked_add_signed(chrono::Duration::nanoseconds(i64::from(nanos)))?;
+    let naive = NaiveDateTime::new(date, hms)
+        .checked_add_signed(chrono::Duration::nanoseconds(i64::from(nanos)))?;
     let rest = rest.trim();
     if rest.is_empty() {
         return Some((naive.and_utc(), TsKind::Local));
@@ -131,7 +132,13 @@ pub fn local(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
     }
     let mut t = NaiveTime::from_hms_opt(h, m, sec)?;
     if !frac.is_empty() && frac.bytes().all(|c| c.is_ascii_digit()) {
-        let ms: u32 = frac.chars().chain("000".chars()).take(3).collect::<String>().parse().ok()?;
+        let ms: u32 = frac
+            .chars()
+            .chain("000".chars())
+            .take(3)
+            .collect::<String>()
+            .parse()
+            .ok()?;
         t = NaiveTime::from_hms_milli_opt(h, m, sec, ms)?;
     }
     Some((NaiveDateTime::new(date, t).and_utc(), TsKind::Local))
@@ -148,30 +155,67 @@ mod tests {
 
     fn fmt(r: Option<(DateTime<Utc>, TsKind)>) -> String {
         match r {
-            Some((t, k)) => format!("{} {:?}", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true), k),
+            Some((t, k)) => format!(
+                "{} {:?}",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                k
+            ),
             None => "none".into(),
         }
     }
 
     #[test]
     fn iso_shapes() {
-        assert_eq!(fmt(iso("2021-11-19T16:52:33.8337335Z")), "2021-11-19T16:52:33.833733500Z Utc");
-        assert_eq!(fmt(iso("2021-11-17T19:31:45+01:00")), "2021-11-17T18:31:45.000000000Z Utc");
-        assert_eq!(fmt(iso("2019-01-25T00:03:58.478Z")), "2019-01-25T00:03:58.478000000Z Utc");
-        assert_eq!(fmt(iso("2010-09-23T15:06:55.000000000Z")), "2010-09-23T15:06:55.000000000Z Utc");
+        assert_eq!(
+            fmt(iso("2021-11-19T16:52:33.8337335Z")),
+            "2021-11-19T16:52:33.833733500Z Utc"
+        );
+        assert_eq!(
+            fmt(iso("2021-11-17T19:31:45+01:00")),
+            "2021-11-17T18:31:45.000000000Z Utc"
+        );
+        assert_eq!(
+            fmt(iso("2019-01-25T00:03:58.478Z")),
+            "2019-01-25T00:03:58.478000000Z Utc"
+        );
+        assert_eq!(
+            fmt(iso("2010-09-23T15:06:55.000000000Z")),
+            "2010-09-23T15:06:55.000000000Z Utc"
+        );
         assert_eq!(fmt(iso("2020-13-01T00:00:00Z")), "none");
         assert_eq!(fmt(iso("garbage")), "none");
     }
 
     #[test]
     fn local_shapes() {
-        assert_eq!(fmt(local("4/16/2020 3:47:36 PM")), "2020-04-16T15:47:36.000000000Z Local");
-        assert_eq!(fmt(local("23-9-2010 17:06:55")), "2010-09-23T17:06:55.000000000Z Local");
-        assert_eq!(fmt(local("10/7/2016 06:38:24 PM")), "2016-10-07T18:38:24.000000000Z Local");
-        assert_eq!(fmt(local("11/23/2018 18:34:03")), "2018-11-23T18:34:03.000000000Z Local");
-        assert_eq!(fmt(local("5/21/2013 12:23")), "2013-05-21T12:23:00.000000000Z Local");
-        assert_eq!(fmt(local("1/1/2020 12:05:00 AM")), "2020-01-01T00:05:00.000000000Z Local");
-        assert_eq!(fmt(local("16.04.2020 15:47:36")), "2020-04-16T15:47:36.000000000Z Local");
+        assert_eq!(
+            fmt(local("4/16/2020 3:47:36 PM")),
+            "2020-04-16T15:47:36.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("23-9-2010 17:06:55")),
+            "2010-09-23T17:06:55.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("10/7/2016 06:38:24 PM")),
+            "2016-10-07T18:38:24.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("11/23/2018 18:34:03")),
+            "2018-11-23T18:34:03.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("5/21/2013 12:23")),
+            "2013-05-21T12:23:00.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("1/1/2020 12:05:00 AM")),
+            "2020-01-01T00:05:00.000000000Z Local"
+        );
+        assert_eq!(
+            fmt(local("16.04.2020 15:47:36")),
+            "2020-04-16T15:47:36.000000000Z Local"
+        );
         assert_eq!(fmt(local("not a date")), "none");
     }
 }

@@ -11,5 +11,14 @@ pub struct Decoded<'a> {
 }
 
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
-    Decoded { text: String::from_utf8_lossy(bytes), encoding: "utf-8", guessed: false }
+    Decoded {
+        text: String::from_utf8_lossy(bytes),
+        encoding: "utf-8",
+        guessed: false,
+    }
+}
+
+/// STUB: true when the bytes look like binary data.
+pub fn is_probably_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(512).any(|b| *b == 0)
 }

@@ -74,7 +74,11 @@ pub fn discover(_paths: &[PathBuf], _diags: &mut Vec<Diagnostic>) -> Vec<Source>
 
 /// Opens a source and calls `f` for each file it holds (archive members included, recursively),
 /// possibly from several threads. Returns the diagnostics for problems met while opening.
-pub fn visit(_source: &Source, _cfg: &InputConfig, _f: &(dyn Fn(InputFile) + Sync)) -> Vec<Diagnostic> {
+pub fn visit(
+    _source: &Source,
+    _cfg: &InputConfig,
+    _f: &(dyn Fn(InputFile) + Sync),
+) -> Vec<Diagnostic> {
     Vec::new()
 }
 

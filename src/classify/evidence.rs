@@ -1,0 +1,143 @@
+//! Evidence kinds: which sorts of capture a bundle holds, so the summary can say what it lacked.
+//!
+//! Why this module exists: "absent capture is not absent configuration" (causes.md). A cause whose
+//! evidence kind is missing cannot be ruled out, and the engineer must be told which capture to ask
+//! the customer for. Causes name the kinds they read in their TOML `needs` list.
+
+use crate::correlate::Correlated;
+use crate::model::{Body, Event, Format};
+use std::collections::BTreeSet;
+
+/// One kind of evidence a bundle may hold.
+pub struct EvidenceKind {
+    pub id: &'static str,
+    /// What to collect, in the words shown to the engineer.
+    pub label: &'static str,
+}
+
+/// Every evidence kind the catalog may name.
+pub const KINDS: &[EvidenceKind] = &[
+    EvidenceKind {
+        id: "exchange-events",
+        label: "Exchange Application event log (MSExchange OWA events 83-112)",
+    },
+    EvidenceKind {
+        id: "managed-availability",
+        label: "Managed Availability Monitoring events or Get-ServerHealth (OWA.Protocol.Dep)",
+    },
+    EvidenceKind {
+        id: "web-config",
+        label: "OWA web.config (ClientAccess\\Owa and ExchangeBackEnd OWA)",
+    },
+    EvidenceKind {
+        id: "setting-override",
+        label: "Get-SettingOverride capture",
+    },
+    EvidenceKind {
+        id: "owa-vdir",
+        label: "Get-OwaVirtualDirectory capture",
+    },
+    EvidenceKind {
+        id: "mailbox-policy",
+        label: "Get-OwaMailboxPolicy capture",
+    },
+    EvidenceKind {
+        id: "exchange-server",
+        label: "Get-ExchangeServer capture (AdminDisplayVersion)",
+    },
+    EvidenceKind {
+        id: "exchange-certificate",
+        label: "Get-ExchangeCertificate capture",
+    },
+    EvidenceKind {
+        id: "registry",
+        label: "registry export of HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchange OWA\\InstantMessaging",
+    },
+    EvidenceKind {
+        id: "owa-logs",
+        label: "Exchange OWA logs (Logging\\OWA, with its InstantMessaging folder)",
+    },
+    EvidenceKind {
+        id: "client-access",
+        label: "Get-ClientAccessService / Get-ClientAccessServer capture",
+    },
+    EvidenceKind {
+        id: "cs-version",
+        label: "Skype/Lync pool version (Get-CsServerVersion)",
+    },
+];
+
+fn command_of(e: &Event) -> Option<&str> {
+    match &e.body {
+        Body::Object { command, .. } => command.as_deref(),
+        _ => None,
+    }
+}
+
+/// The evidence kinds present in a bundle.
+pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for e in &c.events {
+        match &e.body {
+            Body::WinEvent(w) => {
+                if w.provider.to_ascii_lowercase().starts_with("msexchange")
+                    || w.channel.eq_ignore_ascii_case("application")
+                {
+                    out.insert("exchange-events");
+                }
+                if w.channel
+                    .to_ascii_lowercase()
+                    .contains("managedavailability")
+                {
+                    out.insert("managed-availability");
+                }
+            }
+            Body::AppSettings { .. } => {
+                out.insert("web-config");
+            }
+            Body::RegistryKey { .. } => {
+                out.insert("registry");
+            }
+            Body::LogRow { .. } => {
+                out.insert("owa-logs");
+            }
+            Body::Object { .. } => {
+                let kind = match command_of(e).unwrap_or("") {
+                    "Get-SettingOverride" => "setting-override",
+                    "Get-OwaVirtualDirectory" => "owa-vdir",
+                    "Get-OwaMailboxPolicy" => "mailbox-policy",
+                    "Get-ExchangeServer" => "exchange-server",
+                    "Get-ExchangeCertificate" => "exchange-certificate",
+                    "Get-ServerHealth" | "Get-HealthReport" => "managed-availability",
+                    "Get-ClientAccessService" | "Get-ClientAccessServer" => "client-access",
+                    "Get-CsServerVersion" => "cs-version",
+                    _ => continue,
+                };
+                out.insert(kind);
+            }
+        }
+    }
+    for f in &c.files {
+        if f.format == Some(Format::WebConfig) {
+            out.insert("web-config");
+        }
+        if f.folders.iter().any(|d| is_owa_log_folder(d)) {
+            out.insert("owa-logs");
+        }
+    }
+    out
+}
+
+/// `Logging\OWA` as Exchange writes it, or `OWA_Logs` as ExchangeLogCollector names it.
+pub fn is_owa_log_folder(name: &str) -> bool {
+    name.eq_ignore_ascii_case("owa") || name.eq_ignore_ascii_case("owa_logs")
+}
+
+/// The label of an evidence kind.
+pub fn label(id: &str) -> &'static str {
+    KINDS
+        .iter()
+        .find(|k| k.id == id)
+        .map(|k| k.label)
+        .unwrap_or("unknown evidence kind")
+}

@@ -1,0 +1,224 @@
+//! Catalog signals compiled into matchers that test one event at a time.
+//!
+//! Why this module exists: the catalog is data (strings and regexes); matching must not re-parse
+//! it per event. Compiling once also fixes the matching conventions of causes.md in one place:
+//! names compared case-insensitively with white space collapsed, event identity as (channel,
+//! provider, EventID & 0xFFFF), never the description's prose for identity.
+
+use super::catalog::{Catalog, PropCond, Role, SignalSpec};
+use super::record_text;
+use crate::model::{Body, Event, Value, WinEvent};
+use regex::Regex;
+
+enum Compiled {
+    Event {
+        channel: Option<String>,
+        provider: Option<String>,
+        ids: Vec<u32>,
+    },
+    Monitor {
+        re: Option<Regex>,
+        ids: Vec<u32>,
+    },
+    Text(Option<Regex>),
+    Object {
+        commands: Vec<String>,
+        conds: Vec<(String, Cond)>,
+    },
+    Fact,
+}
+
+enum Cond {
+    Equals(String),
+    Matches(Option<Regex>),
+    Empty(bool),
+}
+
+/// The compiled signals of one cause, in catalog order.
+pub struct CauseMatchers {
+    signals: Vec<Compiled>,
+    contradicting: Vec<usize>,
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
+}
+
+fn ci(re: &str) -> Option<Regex> {
+    Regex::new(&format!("(?i){re}")).ok()
+}
+
+fn compile_signal(s: &SignalSpec) -> Compiled {
+    if let Some(e) = &s.event {
+        return Compiled::Event {
+            channel: e.channel.as_deref().map(norm),
+            provider: e.provider.as_deref().map(norm),
+            ids: e.ids.clone(),
+        };
+    }
+    if let Some(m) = &s.monitor {
+        return Compiled::Monitor {
+            re: ci(&m.monitor),
+            ids: m.ids.clone(),
+        };
+    }
+    if let Some(t) = &s.text {
+        return Compiled::Text(ci(t));
+    }
+    if let Some(o) = &s.object {
+        let conds = o
+            .conditions
+            .iter()
+            .map(|c: &PropCond| {
+                let cond = if let Some(v) = &c.equals {
+                    Cond::Equals(norm(v))
+                } else if let Some(re) = &c.matches {
+                    Cond::Matches(ci(re))
+                } else {
+                    Cond::Empty(c.empty.unwrap_or(true))
+                };
+                (c.property.clone(), cond)
+            })
+            .collect();
+        return Compiled::Object {
+            commands: o.commands.iter().map(|c| c.to_ascii_lowercase()).collect(),
+            conds,
+        };
+    }
+    Compiled::Fact
+}
+
+/// Compiles every cause of the catalog, in the catalog's (id) order.
+pub fn compile(catalog: &Catalog) -> Vec<CauseMatchers> {
+    catalog
+        .causes
+        .values()
+        .map(|c| CauseMatchers {
+            signals: c.signals.iter().map(compile_signal).collect(),
+            contradicting: c
+                .signals
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.role == Role::Contradicting)
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect()
+}
+
+fn is_ma(w: &WinEvent) -> bool {
+    w.channel
+        .to_ascii_lowercase()
+        .contains("managedavailability")
+        || w.provider.eq_ignore_ascii_case("ManagedAvailability")
+}
+
+impl CauseMatchers {
+    /// Whether signal `si` matches the event (facts never match single events).
+    pub fn matches(&self, si: usize, e: &Event) -> bool {
+        let Some(sig) = self.signals.get(si) else {
+            return false;
+        };
+        match sig {
+            Compiled::Event {
+                channel,
+                provider,
+                ids,
+            } => match &e.body {
+                Body::WinEvent(w) => {
+                    ids.contains(&w.event_id)
+                        && provider.as_ref().is_none_or(|p| norm(&w.provider) == *p)
+                        && channel
+                            .as_ref()
+                            .is_none_or(|c| w.channel.is_empty() || norm(&w.channel) == *c)
+                }
+                _ => false,
+            },
+            Compiled::Monitor { re, ids } => match (&e.body, re) {
+                (Body::WinEvent(w), Some(re)) if is_ma(w) && ids.contains(&w.event_id) => {
+                    let named = w.named("Monitor").or(w.named("Subject"));
+                    named.is_some_and(|m| re.is_match(m))
+                        || w.description.as_deref().is_some_and(|d| re.is_match(d))
+                }
+                _ => false,
+            },
+            Compiled::Text(Some(re)) => {
+                // A record that is itself a recovery signal of this cause never counts as a failure.
+                if self
+                    .contradicting
+                    .iter()
+                    .any(|c| *c != si && self.matches(*c, e))
+                {
+                    return false;
+                }
+                let text = record_text(e);
+                !text.is_empty() && re.is_match(&text)
+            }
+            Compiled::Object { commands, conds } => match &e.body {
+                Body::Object {
+                    command: Some(cmd),
+                    props,
+                    ..
+                } if commands.contains(&cmd.to_ascii_lowercase()) => {
+                    conds.iter().all(|(name, cond)| {
+                        let v = props.get(name);
+                        match cond {
+                            Cond::Empty(want) => v.is_none_or(Value::is_empty) == *want,
+                            Cond::Equals(want) => {
+                                v.and_then(Value::as_text).is_some_and(|t| norm(t) == *want)
+                            }
+                            Cond::Matches(Some(re)) => {
+                                v.is_some_and(|v| v.items().iter().any(|t| re.is_match(t)))
+                            }
+                            Cond::Matches(None) => false,
+                        }
+                    })
+                }
+                _ => false,
+            },
+            Compiled::Text(None) | Compiled::Fact => false,
+        }
+    }
+}
+
+/// Decides which parsed events the analysis keeps in memory: every configuration record, and the
+/// events and log rows that some signal of the catalog could match. Everything else is counted by
+/// the pipeline and dropped, which keeps memory flat on gigabyte logs.
+pub struct Prefilter {
+    providers: Vec<String>,
+    text: regex::RegexSet,
+}
+
+impl Prefilter {
+    pub fn new(catalog: &Catalog) -> Prefilter {
+        let mut providers = Vec::new();
+        let mut patterns = Vec::new();
+        for s in catalog.causes.values().flat_map(|c| c.signals.iter()) {
+            if let Some(p) = s.event.as_ref().and_then(|e| e.provider.as_deref()) {
+                providers.push(norm(p));
+            }
+            if let Some(t) = &s.text {
+                patterns.push(format!("(?i){t}"));
+            }
+        }
+        providers.sort();
+        providers.dedup();
+        let text = regex::RegexSet::new(&patterns).unwrap_or_else(|_| regex::RegexSet::empty());
+        Prefilter { providers, text }
+    }
+
+    pub fn keep(&self, e: &Event) -> bool {
+        match &e.body {
+            Body::WinEvent(w) => {
+                is_ma(w)
+                    || self.providers.contains(&norm(&w.provider))
+                    || self.text.is_match(&record_text(e))
+            }
+            Body::LogRow { .. } => self.text.is_match(&record_text(e)),
+            Body::Object { .. } | Body::AppSettings { .. } | Body::RegistryKey { .. } => true,
+        }
+    }
+}

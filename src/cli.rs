@@ -1,0 +1,190 @@
+//! Command-line definition (clap derive) and its translation into library configuration.
+//!
+//! Why this module exists: clap types stop here. `Args` is what the user typed, with the help text
+//! as doc comments; `into_*` functions validate flag values and build the plain library structs
+//! (`AnalyzeConfig`, the catalog), so the library is used and tested without clap.
+
+use chrono::{DateTime, Duration, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use imtriage::classify::catalog::Catalog;
+use imtriage::pipeline::ParseConfig;
+use imtriage::report::OutputFormat;
+use imtriage::AnalyzeConfig;
+use std::path::PathBuf;
+
+/// Triage of instant-messaging and presence failures between Exchange, Lync / Skype for Business
+/// and Cisco IM and Presence, from log bundles (folders, .zip, .tar.gz).
+#[derive(Parser, Debug)]
+#[command(name = "imtriage", version, about, long_about = None)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse bundles: per host, the documented causes with evidence and fixes.
+    /// Exit status: 0 no finding, 1 findings, 2 usage or I/O error.
+    Analyze {
+        /// Files, folders, .zip, .tar.gz/.tgz or .gz files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+        /// Correlation window: signals on one host closer than this belong together (e.g. 15m, 1h, 90s).
+        #[arg(long, default_value = "15m", value_parser = parse_window)]
+        window: Duration,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        catalog: CatalogArgs,
+        /// Colour in the human report.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+    /// Print every normalised event as JSON lines, in time order (the timeline).
+    Events {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List the cause catalog.
+    Causes {
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    },
+    /// Print one cause with its signals and fix.
+    Explain {
+        /// Cause id, e.g. owa-im-thumbprint-empty.
+        id: String,
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    },
+    /// Check the catalog (built-in plus --catalog) for errors.
+    LintCatalog {
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    },
+}
+
+/// Options shared by the commands that read bundles.
+#[derive(clap::Args, Debug)]
+pub struct Common {
+    /// Worker threads (0: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Read files instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Ignore records before this time (RFC 3339, e.g. 2024-05-01T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    pub since: Option<DateTime<Utc>>,
+    /// Ignore records after this time (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CatalogArgs {
+    /// Folder of extra cause files (*.toml) that add to or override the built-in catalog by id.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Human,
+    Jsonl,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Output {
+    pub fn format(self) -> OutputFormat {
+        match self {
+            Output::Human => OutputFormat::Human,
+            Output::Jsonl => OutputFormat::Jsonl,
+        }
+    }
+}
+
+impl Color {
+    /// Whether to colour, honouring NO_COLOR and whether stdout is a terminal.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Parses `15m`, `1h`, `90s`, `2d` or a plain number of seconds.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("invalid window {s:?}: expected e.g. 15m, 1h, 90s"))?;
+    let d = match unit {
+        "s" => Duration::seconds(n),
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        _ => return Err(format!("invalid window unit {unit:?}: use s, m, h or d")),
+    };
+    if n <= 0 {
+        return Err("the window must be positive".into());
+    }
+    Ok(d)
+}
+
+/// Parses an RFC 3339 time (a date alone means its midnight UTC).
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Some((t, _)) = imtriage::formats::time::iso(s) {
+        return Ok(t);
+    }
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| format!("invalid time {s:?}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z"))
+}
+
+impl Common {
+    pub fn into_config(self, window: Duration) -> AnalyzeConfig {
+        let mut cfg = AnalyzeConfig::default();
+        cfg.parse = ParseConfig {
+            threads: self.threads,
+            since: self.since,
+            until: self.until,
+            ..ParseConfig::default()
+        };
+        cfg.parse.input.mmap = !self.no_mmap;
+        cfg.correlate.window = window;
+        cfg
+    }
+}
+
+impl CatalogArgs {
+    pub fn load(&self) -> Result<Catalog, String> {
+        let c = Catalog::builtin().map_err(|e| format!("built-in catalog: {e}"))?;
+        match &self.catalog {
+            Some(dir) => c.with_dir(dir).map_err(|e| e.to_string()),
+            None => Ok(c),
+        }
+    }
+}

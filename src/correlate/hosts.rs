@@ -1,0 +1,337 @@
+//! Host names: normalisation and attribution of every record to a host.
+//!
+//! Why this module exists: one server shows up as `MBX01`, `mbx01`, `mbx01.contoso.com`, a
+//! `MBX01_ServerHealth_FL.TXT` file-name prefix and a `MBX01/` bundle folder. Rules compare hosts,
+//! so they must compare one key. The priority of sources is formats.md §10.2: a record field, then
+//! a file-name prefix, then a per-server folder; never content such as URLs.
+
+use crate::model::{Event, HostFrom};
+use crate::pipeline::FileInfo;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Folder names that describe content, not a server, even when they look like computer names.
+const STRUCTURAL: &[&str] = &[
+    "owa",
+    "ews",
+    "iis",
+    "rps",
+    "ecp",
+    "eas",
+    "mapi",
+    "oab",
+    "pop3",
+    "imap4",
+    "smtp",
+    "logs",
+    "log",
+    "logging",
+    "config",
+    "data",
+    "eventlogs",
+    "events",
+    "evtx",
+    "xml",
+    "txt",
+    "csv",
+    "reg",
+    "tmp",
+    "httpproxy",
+    "instantmessaging",
+    "owa_logs",
+    "exchange_server_data",
+    "health",
+    "cu",
+    "v15",
+    "v14",
+    "ucma",
+    "lync",
+    "sfb",
+    "cisco",
+    "exchange",
+    "bundle",
+    "samples",
+    "sample",
+    "e15",
+    "e16",
+    "e19",
+];
+
+/// The normalised key of a host name: the lower-case first label, or the whole address for an IP.
+/// Returns `None` for values that cannot be host names (empty, `-`, contain spaces or slashes).
+pub fn host_key(name: &str) -> Option<String> {
+    let mut n = name.trim().trim_end_matches('.');
+    // DOMAIN\HOST and HOST\instance forms: keep the host part.
+    if let Some((a, b)) = n.split_once('\\') {
+        n = if a.contains('.') || b.is_empty() {
+            a
+        } else {
+            b
+        };
+    }
+    if n.is_empty() || n == "-" || n.contains([' ', '/', '\t', '(', ')', '"', '<', '>']) {
+        return None;
+    }
+    if n.parse::<std::net::IpAddr>().is_ok() {
+        return Some(n.to_ascii_lowercase());
+    }
+    let first = n.split('.').next().unwrap_or(n);
+    if first.is_empty()
+        || !first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return None;
+    }
+    Some(first.to_ascii_lowercase())
+}
+
+/// A NetBIOS-like computer name: 1–15 letters, digits and hyphens, with at least one digit or
+/// hyphen, or all upper case (formats.md §10.2, project convention).
+pub fn looks_like_computer_name(s: &str) -> bool {
+    let n = s.len();
+    if n == 0 || n > 15 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return false;
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return false;
+    }
+    let has_digit_or_hyphen = s.chars().any(|c| c.is_ascii_digit() || c == '-');
+    let has_letter = s.chars().any(|c| c.is_ascii_alphabetic());
+    let all_upper = has_letter && s.chars().all(|c| !c.is_ascii_lowercase());
+    has_letter && (has_digit_or_hyphen || all_upper)
+}
+
+fn is_structural(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    STRUCTURAL.contains(&l.as_str())
+        || (l.starts_with("w3svc") && l[5..].chars().all(|c| c.is_ascii_digit()))
+}
+
+/// One host of the bundle.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HostInfo {
+    /// The short name shown in reports.
+    pub name: String,
+    /// Every other spelling seen (FQDNs, other cases), sorted.
+    pub aliases: Vec<String>,
+}
+
+/// All hosts of a bundle, by key.
+#[derive(Clone, Debug, Default)]
+pub struct HostTable {
+    spellings: BTreeMap<String, BTreeMap<String, u32>>,
+}
+
+impl HostTable {
+    /// Records a spelling of a host; returns its key.
+    pub fn note(&mut self, name: &str) -> Option<String> {
+        let key = host_key(name)?;
+        let name = name.trim().trim_end_matches('.');
+        let name = match name.split_once('\\') {
+            Some((a, b)) if !a.contains('.') && !b.is_empty() => b,
+            Some((a, _)) => a,
+            None => name,
+        };
+        *self
+            .spellings
+            .entry(key.clone())
+            .or_default()
+            .entry(name.to_string())
+            .or_insert(0) += 1;
+        Some(key)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.spellings.contains_key(key)
+    }
+
+    /// The display form and aliases of a host key.
+    pub fn info(&self, key: &str) -> HostInfo {
+        let Some(sp) = self.spellings.get(key) else {
+            return HostInfo {
+                name: key.to_ascii_uppercase(),
+                aliases: vec![],
+            };
+        };
+        // Prefer a short (dot-free) spelling, then the most frequent, then the smallest.
+        let best = sp
+            .iter()
+            .max_by(|(a, ca), (b, cb)| {
+                let sa = !a.contains('.');
+                let sb = !b.contains('.');
+                (sa, *ca, std::cmp::Reverse(*a)).cmp(&(sb, *cb, std::cmp::Reverse(*b)))
+            })
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| key.to_string());
+        let name = if best.contains('.') && best.parse::<std::net::IpAddr>().is_err() {
+            best.split('.').next().unwrap_or(&best).to_string()
+        } else {
+            best
+        };
+        let aliases: BTreeSet<String> = sp.keys().filter(|s| **s != name).cloned().collect();
+        HostInfo {
+            name,
+            aliases: aliases.into_iter().collect(),
+        }
+    }
+
+    /// The display name of a host key.
+    pub fn display(&self, key: &str) -> String {
+        self.info(key).name
+    }
+
+    /// Every host key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.spellings.keys().cloned().collect()
+    }
+}
+
+/// Resolves the host of every event: record field first, then file-name prefix, then folder.
+/// Returns the host table and, per event, its host key (`None` when nothing names one).
+pub fn attribute(events: &mut [Event], files: &[FileInfo]) -> (HostTable, Vec<Option<String>>) {
+    let mut table = HostTable::default();
+    for e in events.iter() {
+        if let Some(h) = &e.host {
+            table.note(h);
+        }
+    }
+    // Folder and file-name hosts are derived once per file.
+    let by_path: HashMap<&Arc<str>, &FileInfo> = files.iter().map(|f| (&f.path, f)).collect();
+    let mut per_file: HashMap<Arc<str>, (Option<String>, HostFrom)> = HashMap::new();
+    for f in files {
+        per_file.insert(f.path.clone(), file_host(f, &table));
+    }
+    let mut keys = Vec::with_capacity(events.len());
+    for e in events.iter_mut() {
+        if e.host_from == HostFrom::Record {
+            if let Some(h) = &e.host {
+                keys.push(host_key(h));
+                continue;
+            }
+        }
+        let fallback = per_file
+            .get(&e.loc.path)
+            .cloned()
+            .or_else(|| by_path.get(&e.loc.path).map(|f| file_host(f, &table)));
+        match fallback {
+            Some((Some(h), from)) => {
+                let k = table.note(&h);
+                e.host = Some(h);
+                e.host_from = from;
+                keys.push(k);
+            }
+            _ => keys.push(None),
+        }
+    }
+    // A bundle about exactly one host: records that name none belong to it.
+    let all = table.keys();
+    if let [only] = all.as_slice() {
+        let display = table.display(only);
+        for (e, k) in events.iter_mut().zip(keys.iter_mut()) {
+            if k.is_none() {
+                *k = Some(only.clone());
+                e.host = Some(display.clone());
+                e.host_from = HostFrom::Bundle;
+            }
+        }
+    }
+    (table, keys)
+}
+
+/// The host a file's records belong to when they name none.
+pub fn file_host(f: &FileInfo, known: &HostTable) -> (Option<String>, HostFrom) {
+    if let Some((prefix, _)) = f.file_name.split_once('_') {
+        let k = host_key(prefix);
+        if k.as_deref().is_some_and(|k| known.contains(k))
+            || (looks_like_computer_name(prefix) && !is_structural(prefix))
+        {
+            return (Some(prefix.to_string()), HostFrom::FileName);
+        }
+    }
+    if let Some(folder) = folder_host(&f.folders, known) {
+        return (Some(folder), HostFrom::Folder);
+    }
+    (None, HostFrom::Unknown)
+}
+
+/// The per-server folder among `folders`: a known host first, else the outermost folder that looks
+/// like a computer name and is not a structural name.
+pub fn folder_host(folders: &[String], known: &HostTable) -> Option<String> {
+    for f in folders {
+        if let Some(k) = host_key(f) {
+            if known.contains(&k) && !is_structural(f) {
+                return Some(f.clone());
+            }
+        }
+    }
+    folders
+        .iter()
+        .find(|f| looks_like_computer_name(f) && !is_structural(f))
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_fold_case_and_domain() {
+        assert_eq!(host_key("MBX01").as_deref(), Some("mbx01"));
+        assert_eq!(host_key("mbx01.contoso.com").as_deref(), Some("mbx01"));
+        assert_eq!(
+            host_key("Solo-E16A.Solo.local").as_deref(),
+            Some("solo-e16a")
+        );
+        assert_eq!(host_key("CONTOSO\\MBX01").as_deref(), Some("mbx01"));
+        assert_eq!(host_key("10.0.0.5").as_deref(), Some("10.0.0.5"));
+        assert_eq!(host_key("-"), None);
+        assert_eq!(host_key("two words"), None);
+    }
+
+    #[test]
+    fn display_prefers_short_spelling() {
+        let mut t = HostTable::default();
+        t.note("solo-e16a.solo.local");
+        t.note("SOLO-E16A");
+        t.note("Solo-E16A.Solo.local");
+        let info = t.info("solo-e16a");
+        assert_eq!(info.name, "SOLO-E16A");
+        assert_eq!(
+            info.aliases,
+            vec!["Solo-E16A.Solo.local", "solo-e16a.solo.local"]
+        );
+        let mut t = HostTable::default();
+        t.note("mbx01.contoso.com");
+        assert_eq!(t.display("mbx01"), "mbx01");
+    }
+
+    #[test]
+    fn computer_names() {
+        assert!(looks_like_computer_name("MBX01"));
+        assert!(looks_like_computer_name("ex-01"));
+        assert!(looks_like_computer_name("EXCH"));
+        assert!(!looks_like_computer_name("Logging"));
+        assert!(!looks_like_computer_name("OWA_Logs"));
+        assert!(!looks_like_computer_name("averyveryverylongname1"));
+        assert!(is_structural("W3SVC1"));
+        assert!(is_structural("OWA"));
+    }
+
+    #[test]
+    fn folder_rule_prefers_known_hosts() {
+        let mut known = HostTable::default();
+        known.note("mbx02.contoso.com");
+        let folders = vec![
+            "CASE-42".to_string(),
+            "MBX02".to_string(),
+            "Logging".to_string(),
+        ];
+        assert_eq!(folder_host(&folders, &known).as_deref(), Some("MBX02"));
+        let known = HostTable::default();
+        assert_eq!(folder_host(&folders, &known).as_deref(), Some("CASE-42"));
+        let folders = vec!["Logging".to_string(), "OWA".to_string()];
+        assert_eq!(folder_host(&folders, &known), None);
+    }
+}

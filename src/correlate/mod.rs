@@ -1,0 +1,84 @@
+//! Stage 4: attribute every event to a host and order each host's events in time.
+//!
+//! Why this module exists: rules speak of "the same host" and "within the window"; this stage turns
+//! the flat event list of the pipeline into that shape once, so rules never normalise names or sort
+//! by time themselves. It also fixes the bundle's collection time ("now" for configuration-only
+//! bundles, causes.md conventions): the newest record, capture or file time, never the clock of the
+//! machine running the analysis.
+
+pub mod hosts;
+
+use crate::model::Event;
+use crate::pipeline::{Bundle, FileInfo};
+use chrono::{DateTime, Duration, Utc};
+use hosts::HostTable;
+use std::collections::BTreeMap;
+
+/// How events are grouped in time.
+#[derive(Clone, Copy, Debug)]
+pub struct CorrelateConfig {
+    /// Signals on one host closer than this belong to one incident.
+    pub window: Duration,
+}
+
+/// The bundle, with hosts resolved and per-host timelines.
+pub struct Correlated {
+    pub files: Vec<FileInfo>,
+    pub events: Vec<Event>,
+    /// Host key of each event (parallel to `events`).
+    pub host_of: Vec<Option<String>>,
+    pub hosts: HostTable,
+    /// Event indices per host key, sorted by (time, file order); events without a time come last.
+    pub by_host: BTreeMap<String, Vec<usize>>,
+    /// Newest record or file time of the bundle.
+    pub collection_time: Option<DateTime<Utc>>,
+    pub window: Duration,
+}
+
+impl Correlated {
+    /// Host key of an event.
+    pub fn host(&self, idx: usize) -> Option<&str> {
+        self.host_of.get(idx).and_then(|h| h.as_deref())
+    }
+}
+
+/// Resolves hosts and builds the per-host timelines.
+pub fn correlate(
+    bundle: Bundle,
+    cfg: &CorrelateConfig,
+) -> (Correlated, Vec<crate::model::Diagnostic>) {
+    let Bundle {
+        files,
+        mut events,
+        diagnostics,
+    } = bundle;
+    let (hosts, host_of) = hosts::attribute(&mut events, &files);
+    let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, h) in host_of.iter().enumerate() {
+        if let Some(h) = h {
+            by_host.entry(h.clone()).or_default().push(i);
+        }
+    }
+    for idx in by_host.values_mut() {
+        idx.sort_by(|a, b| {
+            let ta = events[*a].time;
+            let tb = events[*b].time;
+            (ta.is_none(), ta, *a).cmp(&(tb.is_none(), tb, *b))
+        });
+    }
+    let newest_event = events.iter().filter_map(|e| e.time).max();
+    let newest_file = files.iter().filter_map(|f| f.mtime).max();
+    let collection_time = newest_event.max(newest_file);
+    (
+        Correlated {
+            files,
+            events,
+            host_of,
+            hosts,
+            by_host,
+            collection_time,
+            window: cfg.window,
+        },
+        diagnostics,
+    )
+}

@@ -1,0 +1,207 @@
+//! The `imtriage` binary: parse arguments, run one command, map the outcome to an exit code.
+//!
+//! Exit codes: 0 no finding, 1 findings, 2 usage or I/O error. A closed pipe is not an error.
+
+mod cli;
+
+use clap::Parser;
+use cli::{Args, Command};
+use imtriage::classify::catalog;
+use imtriage::report::{self, jsonl};
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imtriage: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn fail(msg: String) -> io::Error {
+    io::Error::other(msg)
+}
+
+fn missing_inputs(paths: &[std::path::PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+fn run(args: Args) -> io::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.command {
+        Command::Analyze {
+            paths,
+            output,
+            window,
+            common,
+            catalog,
+            color,
+        } => {
+            let catalog = catalog.load().map_err(fail)?;
+            let missing = missing_inputs(&paths);
+            let cfg = common.into_config(window);
+            let report = imtriage::analyze(&paths, &cfg, &catalog);
+            report::reporter(output.format(), color.enabled()).write(&report, &mut out)?;
+            out.flush()?;
+            if !missing.is_empty() {
+                eprintln!("imtriage: cannot read {}", missing.join(", "));
+                return Ok(ExitCode::from(2));
+            }
+            Ok(if report.analysis.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Events { paths, common } => {
+            let missing = missing_inputs(&paths);
+            let cfg = common.into_config(chrono::Duration::minutes(15));
+            let (c, diags, order) = imtriage::events(&paths, &cfg);
+            for i in order {
+                serde_json::to_writer(&mut out, &jsonl::event(&c.events[i], c.host(i)))?;
+                out.write_all(b"\n")?;
+            }
+            for d in &diags {
+                serde_json::to_writer(&mut out, &jsonl::diagnostic(d))?;
+                out.write_all(b"\n")?;
+            }
+            let summary = report::Summary::from_files(&c.files, &diags);
+            let mut s = serde_json::to_value(&summary).map_err(io::Error::other)?;
+            if let Some(o) = s.as_object_mut() {
+                o.insert("type".into(), "summary".into());
+                o.insert("events".into(), c.events.len().into());
+            }
+            serde_json::to_writer(&mut out, &s)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(if missing.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Causes { catalog } => {
+            let catalog = catalog.load().map_err(fail)?;
+            for c in catalog.causes.values() {
+                writeln!(
+                    out,
+                    "{:<36} {} {:<8} {}",
+                    c.id,
+                    c.section,
+                    c.severity.as_str(),
+                    c.title
+                )?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { id, catalog } => {
+            let catalog = catalog.load().map_err(fail)?;
+            let Some(c) = catalog.get(&id) else {
+                eprintln!("imtriage: no cause {id:?}; `imtriage causes` lists them");
+                return Ok(ExitCode::from(2));
+            };
+            explain(c, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::LintCatalog { catalog } => {
+            let catalog = catalog.load().map_err(fail)?;
+            let problems = catalog::lint(&catalog);
+            for p in &problems {
+                writeln!(out, "{p}")?;
+            }
+            writeln!(
+                out,
+                "{} causes, {} problems",
+                catalog.causes.len(),
+                problems.len()
+            )?;
+            out.flush()?;
+            Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+fn explain(c: &catalog::Cause, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{} — {}", c.id, c.title)?;
+    writeln!(
+        out,
+        "section {}, severity {}, applies to: {}",
+        c.section,
+        c.severity,
+        c.applies_to.join(", ")
+    )?;
+    writeln!(out, "host: {}", c.host)?;
+    writeln!(out)?;
+    writeln!(out, "{}", c.summary.trim())?;
+    writeln!(out)?;
+    writeln!(out, "signals:")?;
+    for s in &c.signals {
+        let how = if let Some(e) = &s.event {
+            format!(
+                "event {} {:?}{}",
+                e.provider.as_deref().unwrap_or("*"),
+                e.ids,
+                e.channel
+                    .as_deref()
+                    .map(|ch| format!(" in {ch}"))
+                    .unwrap_or_default()
+            )
+        } else if let Some(m) = &s.monitor {
+            format!(
+                "Managed Availability event {:?} for monitor /{}/",
+                m.ids, m.monitor
+            )
+        } else if let Some(t) = &s.text {
+            format!("text /{t}/")
+        } else if let Some(o) = &s.object {
+            format!(
+                "{} where {}",
+                o.commands.join("|"),
+                o.conditions
+                    .iter()
+                    .map(|c| c.property.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("fact {}", s.fact.as_deref().unwrap_or("?"))
+        };
+        writeln!(
+            out,
+            "  {:<13} {:<28} {}",
+            format!("{:?}", s.role).to_lowercase(),
+            s.name,
+            how
+        )?;
+        if !s.description.is_empty() {
+            writeln!(out, "  {:<13} {:<28} {}", "", "", s.description)?;
+        }
+    }
+    if !c.yields_to.is_empty() {
+        writeln!(out, "yields to: {}", c.yields_to.join(", "))?;
+    }
+    writeln!(out, "fix:")?;
+    for (i, f) in c.fix.iter().enumerate() {
+        match &f.when {
+            Some(w) => writeln!(out, "  {}. (Exchange {w}) {}", i + 1, f.text)?,
+            None => writeln!(out, "  {}. {}", i + 1, f.text)?,
+        }
+    }
+    writeln!(out, "sources: {}", c.sources.join("; "))
+}
