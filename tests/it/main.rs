@@ -1,1 +1,12 @@
-//! The single integration-test binary (see ARCHITECTURE.md "Testing").
+//! The single integration-test binary (ARCHITECTURE.md "Testing"): one module per concern.
+//!
+//! Paths are relative to the crate root; real public data is read from `../shared/data` and never
+//! copied into the repository. Set `BLESS=1` to rewrite golden files after a reviewed change.
+
+mod archives;
+mod cli;
+mod codepaths;
+mod grammars;
+mod real_data;
+mod samples;
+mod util;
