@@ -166,16 +166,17 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 
 impl Common {
     pub fn into_config(self, window: Duration) -> AnalyzeConfig {
-        let mut cfg = AnalyzeConfig::default();
-        cfg.parse = ParseConfig {
+        let mut parse = ParseConfig {
             threads: self.threads,
             since: self.since,
             until: self.until,
             ..ParseConfig::default()
         };
-        cfg.parse.input.mmap = !self.no_mmap;
-        cfg.correlate.window = window;
-        cfg
+        parse.input.mmap = !self.no_mmap;
+        AnalyzeConfig {
+            parse,
+            correlate: imtriage::correlate::CorrelateConfig { window },
+        }
     }
 }
 

@@ -105,6 +105,26 @@ impl Cert {
     }
 }
 
+/// One `Get-OwaVirtualDirectory` object's IM settings.
+#[derive(Clone, Debug)]
+pub struct Vdir {
+    pub ev: usize,
+    pub im_type: Option<String>,
+    pub thumbprint: Option<String>,
+    pub server_name: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// One `Get-OwaMailboxPolicy` object's IM settings.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub ev: usize,
+    pub name: String,
+    pub is_default: bool,
+    pub enabled: Option<bool>,
+    pub im_type: Option<String>,
+}
+
 /// A configured value and the record that holds it.
 #[derive(Clone, Debug)]
 pub struct Setting {
@@ -119,14 +139,7 @@ pub struct HostFacts {
     pub fqdn: Option<String>,
     /// web.config appSettings events and their IM keys (`None`: key absent or empty).
     pub webconfig: Vec<(usize, Option<String>, Option<String>)>,
-    /// OWA virtual directories: (event, type, thumbprint, server name, enabled).
-    pub vdirs: Vec<(
-        usize,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-    )>,
+    pub vdirs: Vec<Vdir>,
     pub certs: Vec<Cert>,
     /// `MSExchange OWA\InstantMessaging` registry keys: (event, ImplementationDLLPath).
     pub registry: Vec<(usize, Option<String>)>,
@@ -150,8 +163,7 @@ pub struct OrgFacts {
     pub overrides: Vec<Override>,
     /// A `Get-SettingOverride` capture is in the bundle (objects or a file named after it).
     pub override_capture: bool,
-    /// OWA mailbox policies: (event, name, is default, IM enabled, IM type).
-    pub policies: Vec<(usize, String, bool, Option<bool>, Option<String>)>,
+    pub policies: Vec<Policy>,
     /// Get-CsServerVersion rows: (event, host key, product major version).
     pub cs_versions: Vec<(usize, Option<String>, u32)>,
 }
@@ -294,13 +306,13 @@ pub fn build(c: &Correlated) -> Facts {
                     if cmd == "Get-ExchangeServer" {
                         h.fqdn = text(p, "Fqdn").or(h.fqdn.take());
                     } else {
-                        h.vdirs.push((
-                            i,
-                            text(p, "InstantMessagingType"),
-                            text(p, "InstantMessagingCertificateThumbprint"),
-                            text(p, "InstantMessagingServerName"),
-                            boolean(p, "InstantMessagingEnabled"),
-                        ));
+                        h.vdirs.push(Vdir {
+                            ev: i,
+                            im_type: text(p, "InstantMessagingType"),
+                            thumbprint: text(p, "InstantMessagingCertificateThumbprint"),
+                            server_name: text(p, "InstantMessagingServerName"),
+                            enabled: boolean(p, "InstantMessagingEnabled"),
+                        });
                     }
                 }
             }
@@ -332,15 +344,16 @@ pub fn build(c: &Correlated) -> Facts {
                     }
                 }
             }
-            "Get-ExchangeDiagnosticInfo" => {
-                if p.get("IMServerName").is_some() || p.get("IMCertificateThumbprint").is_some() {
-                    if let Some(h) = host_entry(&mut f, &host) {
-                        h.diag_im.push((
-                            i,
-                            text(p, "IMServerName"),
-                            text(p, "IMCertificateThumbprint"),
-                        ));
-                    }
+            "Get-ExchangeDiagnosticInfo"
+                if p.get("IMServerName").is_some()
+                    || p.get("IMCertificateThumbprint").is_some() =>
+            {
+                if let Some(h) = host_entry(&mut f, &host) {
+                    h.diag_im.push((
+                        i,
+                        text(p, "IMServerName"),
+                        text(p, "IMCertificateThumbprint"),
+                    ));
                 }
             }
             "Get-SettingOverride" => {
@@ -388,15 +401,15 @@ pub fn build(c: &Correlated) -> Facts {
                 }
             }
             "Get-OwaMailboxPolicy" => {
-                f.org.policies.push((
-                    i,
-                    text(p, "Name")
+                f.org.policies.push(Policy {
+                    ev: i,
+                    name: text(p, "Name")
                         .or_else(|| text(p, "Identity"))
                         .unwrap_or_default(),
-                    boolean(p, "IsDefault").unwrap_or(false),
-                    boolean(p, "InstantMessagingEnabled"),
-                    text(p, "InstantMessagingType"),
-                ));
+                    is_default: boolean(p, "IsDefault").unwrap_or(false),
+                    enabled: boolean(p, "InstantMessagingEnabled"),
+                    im_type: text(p, "InstantMessagingType"),
+                });
             }
             "Get-CsServerVersion" => {
                 if let Some(m) = text(p, "Major").and_then(|m| m.parse().ok()) {
@@ -492,12 +505,12 @@ impl Facts {
                 }
             }
             if want_vdir {
-                for (ev, _, tp, sn, _) in &hf.vdirs {
+                for d in &hf.vdirs {
                     if let Some(val) = match key {
-                        ImKey::Thumbprint => tp,
-                        ImKey::ServerName => sn,
+                        ImKey::Thumbprint => &d.thumbprint,
+                        ImKey::ServerName => &d.server_name,
                     } {
-                        out.push((val.clone(), *ev));
+                        out.push((val.clone(), d.ev));
                     }
                 }
             }
@@ -521,7 +534,7 @@ impl Facts {
             || hf
                 .vdirs
                 .iter()
-                .any(|(_, _, t, s, _)| t.is_some() || s.is_some())
+                .any(|d| d.thumbprint.is_some() || d.server_name.is_some())
             || !hf.im_failures.is_empty()
             || !hf.im_successes.is_empty()
             || !hf.im_unhealthy.is_empty()

@@ -161,10 +161,10 @@ mod tests {
         v.insert("pool".to_string(), "pool01.contoso.com".to_string());
         assert_eq!(
             fill(
-                "IMServerName={pool|<pool fqdn>} -Server {server|<ServerName>} @{x}",
+                "IMServerName={pool|<pool fqdn>} -Server {server|<ServerName>} {Env:X}",
                 &v
             ),
-            "IMServerName=pool01.contoso.com -Server <ServerName> @{x}"
+            "IMServerName=pool01.contoso.com -Server <ServerName> {Env:X}"
         );
         assert_eq!(fill("{thumbprint}", &v), "<thumbprint>");
         assert_eq!(fill("unbalanced {", &v), "unbalanced {");

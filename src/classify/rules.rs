@@ -102,10 +102,11 @@ fn configured_nowhere(f: &Facts, key: ImKey) -> Vec<FactHit> {
                 hf.vdirs
                     .iter()
                     .filter(|d| {
-                        d.1.as_deref()
+                        d.im_type
+                            .as_deref()
                             .is_some_and(|t| t.eq_ignore_ascii_case("ocs"))
                     })
-                    .map(|d| d.0),
+                    .map(|d| d.ev),
             );
         }
         if v.is_none_or(|v| v.is_2016_plus()) && f.org.override_capture {
@@ -134,8 +135,7 @@ fn webconfig_on_2016plus(f: &Facts, c: &Correlated) -> Vec<FactHit> {
         if keys.is_empty() {
             continue;
         }
-        if let Some(o) = f.applicable_override(h) {
-            let _ = o;
+        if f.applicable_override(h).is_some() {
             continue;
         }
         let mut hit = match f.hosts.get(h).and_then(|x| x.version) {
@@ -258,7 +258,7 @@ fn thumbprint_not_iis(f: &Facts) -> Vec<FactHit> {
         if hf.certs.is_empty() {
             continue;
         }
-        for (tp, ev) in f.configured(h, ImKey::Thumbprint) {
+        if let Some((tp, ev)) = f.configured(h, ImKey::Thumbprint).into_iter().next() {
             let n = norm_thumbprint(&tp);
             let iis: Vec<_> = hf.certs.iter().filter(|c| c.is_iis()).collect();
             let found = hf.certs.iter().find(|c| c.thumbprint == n);
@@ -277,7 +277,6 @@ fn thumbprint_not_iis(f: &Facts) -> Vec<FactHit> {
                 ))),
                 _ => {}
             }
-            break;
         }
     }
     out
@@ -351,7 +350,8 @@ fn vdir_not_ocs(f: &Facts) -> Vec<FactHit> {
         if !elsewhere {
             continue;
         }
-        for (ev, ty, _, _, enabled) in &hf.vdirs {
+        for d in &hf.vdirs {
+            let (ev, ty, enabled) = (&d.ev, &d.im_type, &d.enabled);
             let none = ty
                 .as_deref()
                 .is_some_and(|t| !t.eq_ignore_ascii_case("ocs"));
@@ -373,16 +373,16 @@ fn vdir_not_ocs(f: &Facts) -> Vec<FactHit> {
 
 fn policy_not_ocs(f: &Facts) -> Vec<FactHit> {
     let pol = &f.org.policies;
-    let in_use: Vec<_> = if pol.iter().any(|p| p.2) {
-        pol.iter().filter(|p| p.2).collect()
+    let in_use: Vec<_> = if pol.iter().any(|p| p.is_default) {
+        pol.iter().filter(|p| p.is_default).collect()
     } else {
         pol.iter().collect()
     };
     let bad: Vec<_> = in_use
         .iter()
         .filter(|p| {
-            p.3 == Some(false)
-                || p.4
+            p.enabled == Some(false)
+                || p.im_type
                     .as_deref()
                     .is_some_and(|t| !t.eq_ignore_ascii_case("ocs"))
         })
@@ -396,8 +396,8 @@ fn policy_not_ocs(f: &Facts) -> Vec<FactHit> {
         if v.is_some_and(|v| v.is_2016_plus()) || !f.im_configured(h) {
             continue;
         }
-        let names: Vec<&str> = bad.iter().map(|p| p.1.as_str()).collect();
-        let mut hit = FactHit::new(h, bad.iter().map(|p| p.0).collect()).note(format!(
+        let names: Vec<&str> = bad.iter().map(|p| p.name.as_str()).collect();
+        let mut hit = FactHit::new(h, bad.iter().map(|p| p.ev).collect()).note(format!(
             "OWA mailbox policy {} does not enable IM of type OCS",
             names.join(", ")
         ));

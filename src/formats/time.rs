@@ -93,15 +93,8 @@ pub fn local(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
     let b: u32 = nums[1].parse().ok()?;
     let y: i32 = nums[2].parse().ok()?;
     let y = if y < 100 { 2000 + y } else { y };
-    let (month, day) = if a > 12 {
-        (b, a)
-    } else if b > 12 {
-        (a, b)
-    } else if sep == '/' {
-        (a, b)
-    } else {
-        (b, a)
-    };
+    let month_first = a <= 12 && (b > 12 || sep == '/');
+    let (month, day) = if month_first { (a, b) } else { (b, a) };
     let date = NaiveDate::from_ymd_opt(y, month, day)?;
     let upper = time_part.to_ascii_uppercase();
     let (clock, pm, am) = if let Some(c) = upper.strip_suffix("PM") {

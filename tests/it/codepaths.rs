@@ -57,7 +57,7 @@ fn events_are_identical_across_thread_counts() {
     let render = |threads: usize| {
         let mut cfg = imtriage::AnalyzeConfig::default();
         cfg.parse.threads = threads;
-        let (c, d, order) = imtriage::events(&[evtx.clone()], &cfg);
+        let (c, d, order) = imtriage::events(std::slice::from_ref(&evtx), &cfg);
         let mut s = String::new();
         for i in order {
             s.push_str(&imtriage::report::jsonl::event(&c.events[i], c.host(i)).to_string());

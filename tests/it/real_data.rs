@@ -24,7 +24,7 @@ fn evtx_samples_match_the_evtx_crate() {
     let Some(dir) = util::shared("evtx") else {
         return;
     };
-    let (c, diags, _) = imtriage::events(&[dir.clone()], &AnalyzeConfig::default());
+    let (c, diags, _) = imtriage::events(std::slice::from_ref(&dir), &AnalyzeConfig::default());
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("read dir")
         .filter_map(Result::ok)
