@@ -211,10 +211,14 @@ fn override_not_applied(f: &Facts, c: &Correlated) -> Vec<FactHit> {
         // An IM alert after the override was made, with no success after it.
         let Some(when) = o.when else { continue };
         let time = |i: &usize| c.events[*i].time;
+        // Only the configuration-check failures count: the OWA.Protocol.Dep alert (Managed
+        // Availability event 4) and events 100/101. A certificate or UCMA failure (83-88, 102-105)
+        // is a more specific cause of its own.
         let late: Vec<usize> = hf
             .im_failures
             .iter()
             .copied()
+            .filter(|i| is_config_check_failure(&c.events[*i]))
             .filter(|i| time(i).is_some_and(|t| t > when))
             .collect();
         let Some(last) = late.iter().filter_map(time).max() else {
@@ -235,6 +239,17 @@ fn override_not_applied(f: &Facts, c: &Correlated) -> Vec<FactHit> {
         }
     }
     out
+}
+
+/// The OWA.Protocol.Dep alert or the configuration-check events 100/101.
+fn is_config_check_failure(e: &crate::model::Event) -> bool {
+    match &e.body {
+        Body::WinEvent(w) if w.provider.eq_ignore_ascii_case(super::facts::OWA_PROVIDER) => {
+            matches!(w.event_id, 100 | 101)
+        }
+        Body::WinEvent(w) => w.event_id == 4,
+        _ => false,
+    }
 }
 
 fn override_server_fqdn(f: &Facts) -> Vec<FactHit> {

@@ -3,8 +3,8 @@
 //! Why this module exists: rules speak of "the same host" and "within the window"; this stage turns
 //! the flat event list of the pipeline into that shape once, so rules never normalise names or sort
 //! by time themselves. It also fixes the bundle's collection time ("now" for configuration-only
-//! bundles, causes.md conventions): the newest record, capture or file time, never the clock of the
-//! machine running the analysis.
+//! bundles, causes.md conventions): the newest record, capture or archive-member time, never the
+//! clock of the machine running the analysis.
 
 pub mod hosts;
 
@@ -66,9 +66,17 @@ pub fn correlate(
             (ta.is_none(), ta, *a).cmp(&(tb.is_none(), tb, *b))
         });
     }
+    // Record times first; archive-member times count too (they travel with the bundle). The
+    // modification time of a loose file on disk is when it was copied or checked out here, so it is
+    // only a last resort for bundles with no other time at all.
     let newest_event = events.iter().filter_map(|e| e.time).max();
-    let newest_file = files.iter().filter_map(|f| f.mtime).max();
-    let collection_time = newest_event.max(newest_file);
+    let newest_member = files
+        .iter()
+        .filter(|f| f.path.contains('!'))
+        .filter_map(|f| f.mtime)
+        .max();
+    let newest_disk = files.iter().filter_map(|f| f.mtime).max();
+    let collection_time = newest_event.max(newest_member).or(newest_disk);
     (
         Correlated {
             files,

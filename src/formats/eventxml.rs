@@ -1,7 +1,634 @@
-//! STUB: replaced by the parser for this format.
-use crate::formats::FileCtx;
-use crate::model::Parsed;
+//! `wevtutil qe … /f:xml` fragment streams (formats.md §1.3), and the one event-XML mapping that
+//! every Windows event form shares.
+//!
+//! Why this module exists: a Windows event reaches a bundle as binary `.evtx`, as an XML fragment
+//! stream, or as text that may embed the event's XML (Event Viewer "Copy details as text"). The
+//! identity rule of §1.1 (Channel, Provider, EventID & 0xFFFF, Qualifiers, Data[]) must come out the
+//! same whatever the form, so the XML → [`WinEvent`] mapping lives here once
+//! ([`win_event_from_xml`]) and `evtx.rs` and `eventtext.rs` reuse it. The small helpers shared by
+//! the five event parsers (level words, event-id parsing, safe time parsing, line index, capped
+//! reject diagnostics, excerpts) live here too, next to the mapping they serve.
 
-pub fn parse(_ctx: &FileCtx, _text: &str) -> Parsed {
-    Parsed::default()
+use crate::formats::{time, FileCtx};
+use crate::model::{
+    Body, DiagLevel, Diagnostic, Event, Format, Location, Parsed, TsKind, WinEvent,
+};
+use chrono::{DateTime, Utc};
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::Reader;
+use std::borrow::Cow;
+
+/// Detailed reject diagnostics kept per file; the rest are summed up in one diagnostic.
+pub(crate) const MAX_REJECT_DIAGS: u64 = 50;
+
+/// What one `<Event>` element says, before it becomes an [`Event`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct XmlRecord {
+    pub win: WinEvent,
+    /// `System/TimeCreated/@SystemTime` (UTC).
+    pub time: Option<(DateTime<Utc>, TsKind)>,
+    /// `System/Computer`.
+    pub computer: Option<String>,
+    /// Bytes of the input consumed, up to and including the closing `</Event>`.
+    pub len: usize,
+}
+
+/// Where a text value goes once its element closes.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    System(String),
+    Data(Option<String>),
+    User(String),
+    Rendering(String),
+}
+
+/// Maps one event element to an [`XmlRecord`]. `xml` must start with the element (an XML
+/// declaration, comments and white space before it are skipped); anything after the closing
+/// `</Event>` is ignored and [`XmlRecord::len`] says where the element ended. Elements are matched
+/// by local name, so any namespace (or none, or `xmlns=""`) is accepted.
+pub fn win_event_from_xml(xml: &str) -> Result<XmlRecord, String> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().expand_empty_elements = true;
+    let mut rec = XmlRecord::default();
+    // Stays the "no usable id" marker unless an `EventID` element holds a number.
+    rec.win.event_id = u32::MAX;
+    let mut stack: Vec<String> = Vec::new();
+    // (target, depth at which it was opened, collected text)
+    let mut cur: Option<(Target, usize, String)> = None;
+    let mut user_root: Option<usize> = None;
+    loop {
+        let ev = reader.read_event().map_err(|e| {
+            format!(
+                "malformed event XML at byte {}: {e}",
+                reader.error_position()
+            )
+        })?;
+        match ev {
+            XmlEvent::Start(s) => {
+                let name = local_name(&s);
+                if stack.is_empty() && name != "Event" {
+                    return Err(format!("root element is <{name}>, not <Event>"));
+                }
+                if !stack.is_empty() && name == "Event" {
+                    return Err("a new <Event> starts before the previous one is closed".into());
+                }
+                stack.push(name);
+                let depth = stack.len();
+                if cur.is_none() {
+                    cur = open_target(&s, &stack, &mut rec, &mut user_root)
+                        .map(|t| (t, depth, String::new()));
+                }
+            }
+            XmlEvent::End(_) => {
+                let depth = stack.len();
+                if let Some((target, d, text)) = cur.take() {
+                    if d == depth {
+                        close_target(target, text, &mut rec);
+                    } else {
+                        cur = Some((target, d, text));
+                    }
+                }
+                if user_root == Some(depth) {
+                    user_root = None;
+                }
+                stack.pop();
+                if stack.is_empty() {
+                    rec.len = usize::try_from(reader.buffer_position()).unwrap_or(xml.len());
+                    return Ok(rec);
+                }
+            }
+            XmlEvent::Text(t) => {
+                if let Some((_, _, text)) = cur.as_mut() {
+                    match t.unescape() {
+                        Ok(s) => text.push_str(&s),
+                        Err(_) => text.push_str(&String::from_utf8_lossy(&t)),
+                    }
+                } else if stack.is_empty() && !t.iter().all(u8::is_ascii_whitespace) {
+                    return Err("text before the <Event> element".into());
+                }
+            }
+            XmlEvent::CData(c) => {
+                if let Some((_, _, text)) = cur.as_mut() {
+                    text.push_str(&String::from_utf8_lossy(&c));
+                }
+            }
+            XmlEvent::Eof => {
+                return Err(if stack.is_empty() {
+                    "no <Event> element".into()
+                } else {
+                    "truncated event: no closing </Event>".into()
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn local_name(s: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(s.local_name().as_ref()).into_owned()
+}
+
+/// Value of an attribute by local name (unescaped, raw when unescaping fails).
+fn attr(s: &BytesStart<'_>, name: &str) -> Option<String> {
+    s.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name.as_bytes())
+        .map(|a| {
+            a.unescape_value()
+                .map(Cow::into_owned)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
+        })
+}
+
+/// Decides whether the element just opened (last on `stack`) carries a value we keep.
+fn open_target(
+    s: &BytesStart<'_>,
+    stack: &[String],
+    rec: &mut XmlRecord,
+    user_root: &mut Option<usize>,
+) -> Option<Target> {
+    let depth = stack.len();
+    let name = stack.last()?.as_str();
+    let parent = if depth >= 2 {
+        stack.get(depth - 2).map(String::as_str)
+    } else {
+        None
+    };
+    match (depth, parent) {
+        (3, Some("System")) => {
+            match name {
+                "Provider" => {
+                    if let Some(n) = attr(s, "Name").or_else(|| attr(s, "EventSourceName")) {
+                        rec.win.provider = n.trim().to_string();
+                    }
+                }
+                "EventID" => {
+                    rec.win.qualifiers = attr(s, "Qualifiers").and_then(|q| q.trim().parse().ok())
+                }
+                "TimeCreated" => rec.time = attr(s, "SystemTime").and_then(|t| iso_utc(&t)),
+                _ => {}
+            }
+            Some(Target::System(name.to_string()))
+        }
+        (3, Some("EventData")) if name == "Data" => Some(Target::Data(attr(s, "Name"))),
+        (3, Some("UserData")) => {
+            *user_root = Some(depth);
+            None
+        }
+        (4, _) if *user_root == Some(3) => Some(Target::User(name.to_string())),
+        (3, Some("RenderingInfo")) => Some(Target::Rendering(name.to_string())),
+        _ => None,
+    }
+}
+
+fn close_target(target: Target, text: String, rec: &mut XmlRecord) {
+    let w = &mut rec.win;
+    match target {
+        Target::System(name) => {
+            let v = text.trim();
+            match name.as_str() {
+                "EventID" => {
+                    if let Some((id, q)) = parse_event_id(v) {
+                        w.event_id = id;
+                        if w.qualifiers.is_none() {
+                            w.qualifiers = q;
+                        }
+                    }
+                }
+                "Level" => w.level = v.parse().ok(),
+                "Task" if !v.is_empty() => w.task = Some(v.to_string()),
+                "EventRecordID" => w.record_id = v.parse().ok(),
+                "Channel" => w.channel = v.to_string(),
+                "Computer" if !v.is_empty() => rec.computer = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        Target::Data(Some(name)) => w.named.push((name, text)),
+        Target::Data(None) => w.data.push(text),
+        Target::User(name) => w.named.push((name, text)),
+        Target::Rendering(name) => {
+            let v = text.trim();
+            match name.as_str() {
+                "Message" if !v.is_empty() => w.description = Some(v.to_string()),
+                "Level" if !v.is_empty() => w.level_text = Some(v.to_string()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Turns a mapped record into an [`Event`]; `None` when it carries no usable EventID.
+pub(crate) fn event_from_record(
+    format: Format,
+    loc: Location,
+    rec: XmlRecord,
+) -> Result<Event, String> {
+    if rec.win.event_id == u32::MAX {
+        return Err("event has no numeric EventID".into());
+    }
+    let excerpt = excerpt_for(&rec.win);
+    let (time, kind) = match rec.time {
+        Some((t, k)) => (Some(t), k),
+        None => (None, TsKind::None),
+    };
+    Ok(Event::new(format, loc, Body::WinEvent(rec.win), &excerpt)
+        .with_time(time, kind)
+        .with_host(rec.computer.as_deref()))
+}
+
+/// Parses a `wevtutil qe /f:xml` stream: `[XMLDecl] [<root>] (WS* event)* [</root>]`
+/// (rule `parse` of grammars/event-xml.md). A malformed event is rejected with its line and
+/// reading resumes at the next `<Event`.
+pub fn parse(ctx: &FileCtx, text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    let lines = LineIndex::new(text);
+    let mut pos = 0usize;
+    let mut record = 0u64;
+    while let Some(start) = find_event_start(text, pos) {
+        record += 1;
+        let loc = Location {
+            path: ctx.path.clone(),
+            line: lines.line_of(start),
+            record,
+            offset: start as u64,
+        };
+        let rest = text.get(start..).unwrap_or("");
+        match win_event_from_xml(rest).and_then(|rec| {
+            let len = rec.len;
+            event_from_record(Format::EventXml, loc.clone(), rec).map(|e| (e, len))
+        }) {
+            Ok((event, len)) => {
+                out.push(event);
+                pos = start + len.max(1);
+            }
+            Err(msg) => {
+                reject_capped(
+                    &mut out,
+                    Diagnostic::at(DiagLevel::Error, &loc, Format::EventXml, msg)
+                        .with_excerpt(rest),
+                );
+                pos = start + 1;
+            }
+        }
+    }
+    if record == 0 && !text.trim().is_empty() {
+        let mut d = Diagnostic::file(DiagLevel::Warning, &ctx.path, "no <Event> element found");
+        d.format = Some(Format::EventXml);
+        out.diagnostics.push(d.with_excerpt(text));
+    }
+    finish_rejects(&mut out, &ctx.path, Format::EventXml);
+    out
+}
+
+/// Byte offset of the next `<Event` (or `<prefix:Event`) start tag at or after `from`.
+pub(crate) fn find_event_start(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while let Some(rel) = bytes.get(i..).and_then(|b| memchr::memchr(b'<', b)) {
+        let lt = i + rel;
+        let name_start = lt + 1;
+        let name_len = bytes.get(name_start..).map_or(0, |b| {
+            b.iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
+                .count()
+        });
+        let j = name_start + name_len;
+        let name = text.get(name_start..j).unwrap_or("");
+        let local = name.rsplit(':').next().unwrap_or(name);
+        let follows_ok = bytes
+            .get(j)
+            .is_none_or(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/');
+        if local == "Event" && follows_ok {
+            return Some(lt);
+        }
+        i = lt + 1;
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the five Windows event parsers.
+
+/// Parses an event id (`101`, ` 4625 `, or a full classic message id such as `3221225573`):
+/// returns `(id & 0xFFFF, qualifiers)` where qualifiers are the high 16 bits when present.
+pub(crate) fn parse_event_id(s: &str) -> Option<(u32, Option<u32>)> {
+    let v: u64 = s.trim().parse().ok()?;
+    let id = u32::try_from(v & 0xFFFF).ok()?;
+    let high = v >> 16;
+    let q = if high > 0 {
+        u32::try_from(high & 0xFFFF).ok()
+    } else {
+        None
+    };
+    Some((id, q))
+}
+
+/// Level number for a level word (English and a few common localisations, INFERRED).
+pub(crate) fn level_from_word(word: &str) -> Option<u8> {
+    let w = word.trim().to_lowercase();
+    Some(match w.as_str() {
+        "critical" | "critique" | "kritisch" | "crítico" | "critico" | "kritiek" => 1,
+        "error" | "erreur" | "fehler" | "fout" | "errore" => 2,
+        "warning" | "avertissement" | "warnung" | "advertencia" | "waarschuwing" | "avviso" => 3,
+        "information" | "informationen" | "información" | "informatie" | "informazioni"
+        | "informational" => 4,
+        "verbose" | "ausführlich" | "détaillé" | "detallado" => 5,
+        _ => return None,
+    })
+}
+
+/// English word for a level number, for excerpts.
+pub(crate) fn level_word(level: u8) -> &'static str {
+    match level {
+        1 => "Critical",
+        2 => "Error",
+        3 => "Warning",
+        0 | 4 => "Information",
+        5 => "Verbose",
+        _ => "Level?",
+    }
+}
+
+/// A one-line summary: `Application MSExchange OWA 101 Error: <first data or description>`.
+pub(crate) fn excerpt_for(w: &WinEvent) -> String {
+    let level = w
+        .level_text
+        .clone()
+        .or_else(|| w.level.map(|l| level_word(l).to_string()))
+        .unwrap_or_default();
+    let head: Vec<String> = [
+        w.channel.clone(),
+        w.provider.clone(),
+        w.event_id.to_string(),
+        level,
+    ]
+    .into_iter()
+    .filter(|s| !s.trim().is_empty())
+    .collect();
+    let data: Vec<&str> = w
+        .data
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let detail = if !data.is_empty() {
+        data.join(" | ")
+    } else if !w.named.is_empty() {
+        w.named
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", v.trim()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    } else {
+        w.description.as_deref().unwrap_or("").trim().to_string()
+    };
+    let mut s = head.join(" ");
+    if !detail.is_empty() {
+        s.push_str(": ");
+        s.push_str(&detail);
+    }
+    s
+}
+
+/// Keeps only ASCII and drops the bidi marks Windows puts into localised dates, so that the
+/// shared time parsers (which slice by byte position) only ever see ASCII.
+fn ascii_only(s: &str) -> Option<String> {
+    let cleaned: String = s
+        .chars()
+        .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{feff}'))
+        .collect();
+    cleaned.is_ascii().then_some(cleaned)
+}
+
+/// ISO 8601 time with a zone (`SystemTime`, wevtutil text `Date:`).
+pub(crate) fn iso_utc(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
+    time::iso(&ascii_only(s)?)
+}
+
+/// Culture-formatted local time, or ISO when the text is ISO.
+pub(crate) fn local_time(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
+    time::local(&ascii_only(s)?)
+}
+
+/// Records a rejected record; after [`MAX_REJECT_DIAGS`] only the count grows.
+pub(crate) fn reject_capped(out: &mut Parsed, diag: Diagnostic) {
+    if out.rejected < MAX_REJECT_DIAGS {
+        out.reject(diag);
+    } else {
+        out.rejected += 1;
+    }
+}
+
+/// Adds the "N more rejected" diagnostic when the cap was hit.
+pub(crate) fn finish_rejects(out: &mut Parsed, path: &std::sync::Arc<str>, format: Format) {
+    if out.rejected > MAX_REJECT_DIAGS {
+        let more = out.rejected - MAX_REJECT_DIAGS;
+        let mut d = Diagnostic::file(
+            DiagLevel::Error,
+            path,
+            format!("{more} more records were rejected (details shown for the first {MAX_REJECT_DIAGS})"),
+        );
+        d.format = Some(format);
+        out.diagnostics.push(d);
+    }
+}
+
+/// Line starts of a text (LF, CRLF and lone CR all end a line), for 1-based line numbers.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let b = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// 1-based line holding byte `offset`.
+    pub(crate) fn line_of(&self, offset: usize) -> u64 {
+        self.starts.partition_point(|&s| s <= offset) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OWA_101: &str = r#"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchange OWA'/><EventID Qualifiers='49152'>101</EventID><Level>2</Level><Task>9</Task><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2024-03-05T08:15:02.1234567Z'/><EventRecordID>5501</EventRecordID><Channel>Application</Channel><Computer>MBX01.contoso.local</Computer><Security/></System><EventData></EventData></Event>"#;
+
+    fn ctx() -> FileCtx {
+        FileCtx::new("bundle.zip!MBX01/app.xml")
+    }
+
+    fn win(e: &Event) -> &WinEvent {
+        match &e.body {
+            Body::WinEvent(w) => w,
+            _ => panic!("not a win event"),
+        }
+    }
+
+    #[test]
+    fn maps_classic_event() {
+        let p = parse(&ctx(), OWA_101);
+        assert_eq!((p.parsed, p.rejected), (1, 0));
+        let e = &p.events[0];
+        let w = win(e);
+        assert_eq!(w.channel, "Application");
+        assert_eq!(w.provider, "MSExchange OWA");
+        assert_eq!(
+            (w.event_id, w.qualifiers, w.level),
+            (101, Some(49152), Some(2))
+        );
+        assert_eq!(w.task.as_deref(), Some("9"));
+        assert_eq!(w.record_id, Some(5501));
+        assert!(w.data.is_empty());
+        assert_eq!(
+            e.time.map(|t| t.to_rfc3339()),
+            Some("2024-03-05T08:15:02.123456700+00:00".into())
+        );
+        assert_eq!(e.ts_kind, TsKind::Utc);
+        assert_eq!(e.host.as_deref(), Some("MBX01.contoso.local"));
+        assert_eq!(e.excerpt, "Application MSExchange OWA 101 Error");
+        assert_eq!((e.loc.line, e.loc.record, e.loc.offset), (1, 1, 0));
+    }
+
+    #[test]
+    fn stream_with_root_decl_userdata_rendering_and_multiline_data() {
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<Events>\r\n{OWA_101}\r\n{}\r\n{}\r\n</Events>\r\n",
+            r#"<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Exchange-ManagedAvailability" Guid="{00000000-0000-0000-0000-000000000000}"/><EventID>4</EventID><Level>2</Level><Task>1</Task><TimeCreated SystemTime="2024-03-05T08:20:00.0000000Z"/><EventRecordID>77</EventRecordID><Channel>Microsoft-Exchange-ManagedAvailability/Monitoring</Channel><Computer>MBX01.contoso.local</Computer></System><UserData><EventXML xmlns="myNs"><Monitor>OwaIMInitializationFailedMonitor</Monitor><HealthSet>OWA.Protocol.Dep</HealthSet><Subject>OWA.Protocol.Dep health set unhealthy</Subject><Message>Error Message: {Instant Messaging Certificate Thumbprint is null or empty on web.config).</Message><Empty/></EventXML></UserData><RenderingInfo Culture="en-US"><Message>Rendered &amp; text</Message><Level>Error</Level></RenderingInfo></Event>"#,
+            "<Event xmlns='x'><System><Provider Name='P'/><EventID>6</EventID><Channel>MSExchange Management</Channel></System><EventData><Data>line one\r\n   at line two</Data><Data Name='Who'>me</Data><Data/></EventData></Event>"
+        );
+        let p = parse(&ctx(), &text);
+        assert_eq!((p.parsed, p.rejected), (3, 0), "{:?}", p.diagnostics);
+        let ma = win(&p.events[1]);
+        assert_eq!(ma.event_id, 4);
+        assert_eq!(ma.qualifiers, None);
+        assert_eq!(
+            ma.named("monitor"),
+            Some("OwaIMInitializationFailedMonitor")
+        );
+        assert_eq!(ma.named("HealthSet"), Some("OWA.Protocol.Dep"));
+        assert_eq!(ma.named("Empty"), Some(""));
+        assert_eq!(ma.description.as_deref(), Some("Rendered & text"));
+        assert_eq!(ma.level_text.as_deref(), Some("Error"));
+        assert_eq!(p.events[1].loc.line, 4);
+        let third = win(&p.events[2]);
+        assert_eq!(
+            third.data,
+            vec!["line one\r\n   at line two".to_string(), String::new()]
+        );
+        assert_eq!(third.named("who"), Some("me"));
+        assert_eq!(p.events[2].loc.record, 3);
+    }
+
+    #[test]
+    fn malformed_events_are_rejected_and_parsing_resumes() {
+        let text = format!(
+            "<Event xmlns='a'><System><EventID>1</EventID></Oops></Event>\n{OWA_101}\n<Event><System><EventID>x</EventID></System></Event>\n<Event><System><EventID>2</EventID>\n{OWA_101}\n<Event><System>"
+        );
+        let p = parse(&ctx(), &text);
+        assert_eq!((p.parsed, p.rejected), (2, 4));
+        let lines: Vec<u64> = p.diagnostics.iter().map(|d| d.line).collect();
+        assert_eq!(lines, vec![1, 3, 4, 6]);
+        assert!(p
+            .diagnostics
+            .iter()
+            .all(|d| d.level == DiagLevel::Error && d.excerpt.is_some()));
+        assert_eq!(p.events[1].loc.line, 5);
+    }
+
+    #[test]
+    fn garbage_empty_and_binary_never_panic() {
+        let p = parse(&ctx(), "");
+        assert_eq!((p.parsed, p.rejected, p.diagnostics.len()), (0, 0, 0));
+        let p = parse(&ctx(), "hello world\n");
+        assert_eq!((p.parsed, p.rejected, p.diagnostics.len()), (0, 0, 1));
+        let junk: String = (0u8..=255).map(char::from).cycle().take(5000).collect();
+        let p = parse(&ctx(), &format!("{junk}<Event {junk}<Event>é<"));
+        assert_eq!((p.parsed, p.rejected), (0, 2));
+        let p = parse(&ctx(), "<Event");
+        assert_eq!((p.parsed, p.rejected), (0, 1));
+    }
+
+    #[test]
+    fn reject_diagnostics_are_capped() {
+        let text = "<Event><System></Event>\n".repeat(60);
+        let p = parse(&ctx(), &text);
+        assert_eq!((p.parsed, p.rejected), (0, 60));
+        assert_eq!(p.diagnostics.len(), 51);
+        assert!(p.diagnostics[50].message.starts_with("10 more records"));
+    }
+
+    #[test]
+    fn event_id_and_levels() {
+        assert_eq!(parse_event_id("3221225573"), Some((101, Some(49152))));
+        assert_eq!(parse_event_id(" 112 "), Some((112, None)));
+        assert_eq!(parse_event_id("-1"), None);
+        assert_eq!(level_from_word("Warnung"), Some(3));
+        assert_eq!(level_from_word("Odd"), None);
+        assert_eq!(iso_utc("2021-11-19T16:52:3é"), None);
+        let li = LineIndex::new("a\r\nb\rc\nd");
+        assert_eq!(
+            (li.line_of(0), li.line_of(3), li.line_of(5), li.line_of(7)),
+            (1, 2, 3, 4)
+        );
+    }
+
+    /// The ```example blocks of the grammar specs parse with ≥1 event and 0 rejected.
+    #[test]
+    fn grammar_examples_parse_cleanly() {
+        use crate::formats::{eventcsv, eventtext};
+        type ParseFn = fn(&FileCtx, &str) -> Parsed;
+        let cases: [(&str, ParseFn, u64); 5] = [
+            ("event-xml.md", parse, 3),
+            ("event-text.md", eventtext::parse_wevtutil, 2),
+            ("event-copy-text.md", eventtext::parse_copy_text, 2),
+            ("event-viewer-csv.md", eventcsv::parse_viewer, 3),
+            ("win-event-csv.md", eventcsv::parse_winevent, 2),
+        ];
+        for (file, f, expected) in cases {
+            let path = format!("{}/grammars/{file}", env!("CARGO_MANIFEST_DIR"));
+            let spec = std::fs::read_to_string(&path).unwrap_or_default();
+            let mut blocks = 0;
+            for part in spec.split("```example").skip(1) {
+                let body = part.split_once('\n').map(|(_, b)| b).unwrap_or("");
+                let body = body.split("\n```").next().unwrap_or("");
+                let p = f(&FileCtx::new(file), body);
+                assert_eq!(
+                    (p.parsed, p.rejected),
+                    (expected, 0),
+                    "{file}: {:?}",
+                    p.diagnostics
+                );
+                assert!(p.diagnostics.is_empty(), "{file}: {:?}", p.diagnostics);
+                let w = win(&p.events[0]);
+                assert_eq!(
+                    (w.provider.as_str(), w.event_id),
+                    ("MSExchange OWA", 101),
+                    "{file}"
+                );
+                assert!(p.events.iter().all(
+                    |e| e.time.is_some() && e.host.is_some() == (file != "event-viewer-csv.md")
+                ));
+                if file == "event-xml.md" {
+                    let ma = win(&p.events[2]);
+                    assert_eq!(
+                        ma.named("Monitor"),
+                        Some("OwaIMInitializationFailedMonitor")
+                    );
+                    assert_eq!(ma.named("HealthSet"), Some("OWA.Protocol.Dep"));
+                }
+                blocks += 1;
+            }
+            assert_eq!(blocks, 1, "{file}");
+        }
+    }
 }

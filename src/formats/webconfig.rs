@@ -223,11 +223,28 @@ fn close_if_done(open: &mut Option<Open>, depth: usize, text: &str, out: &mut Pa
 
 /// `app_settings := <appSettings> add_entry* </appSettings>` — one event.
 fn app_settings(o: Open, text: &str) -> Event {
-    let excerpt = line_text(text, o.loc.offset as usize);
+    let excerpt = settings_excerpt(line_text(text, o.loc.offset as usize), &o.settings);
     let body = Body::AppSettings {
         settings: o.settings,
     };
-    Event::new(Format::WebConfig, o.loc, body, excerpt)
+    Event::new(Format::WebConfig, o.loc, body, &excerpt)
+}
+
+/// `<appSettings> (N keys; IM keys: IMServerName=…, IMCertificateThumbprint=…)`: the keys that
+/// rules read are the evidence an engineer wants to see.
+fn settings_excerpt(line: &str, settings: &Props) -> String {
+    let im: Vec<String> = settings
+        .0
+        .iter()
+        .filter(|(k, _)| k.len() > 2 && k[..2].eq_ignore_ascii_case("im"))
+        .map(|(k, v)| format!("{k}={}", v.as_text().unwrap_or("")))
+        .collect();
+    let keys = settings.len();
+    if im.is_empty() {
+        format!("{line} ({keys} keys; no IM keys)")
+    } else {
+        format!("{line} ({keys} keys; IM keys: {})", im.join(", "))
+    }
 }
 
 fn emit(o: Open, text: &str, out: &mut Parsed) {
@@ -341,7 +358,7 @@ mod tests {
             ]
         );
         assert_eq!((e.loc.line, e.loc.record), (202, 1));
-        assert_eq!(e.excerpt, "<appSettings>");
+        assert_eq!(e.excerpt, "<appSettings> (4 keys; no IM keys)");
         assert_eq!(e.host, None);
     }
 

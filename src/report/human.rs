@@ -175,7 +175,7 @@ impl Reporter for Human {
         if let Some(t) = s.collection_time {
             writeln!(
                 out,
-                "  collection time (newest record or file): {}",
+                "  collection time (newest record or archive member): {}",
                 rfc3339(&t)
             )?;
         }
