@@ -75,7 +75,9 @@ fn run(args: Args) -> io::Result<ExitCode> {
                 serde_json::to_writer(&mut out, &jsonl::diagnostic(d))?;
                 out.write_all(b"\n")?;
             }
-            let summary = report::Summary::from_files(&c.files, &diags);
+            let mut summary = report::Summary::from_files(&c.files, &diags);
+            summary.hosts = c.hosts.keys().iter().map(|k| c.hosts.display(k)).collect();
+            summary.collection_time = c.collection_time;
             let mut s = serde_json::to_value(&summary).map_err(io::Error::other)?;
             if let Some(o) = s.as_object_mut() {
                 o.insert("type".into(), "summary".into());

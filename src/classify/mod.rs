@@ -75,6 +75,8 @@ pub struct Finding {
     pub source: Vec<String>,
     /// Causes merged into this one (one root cause per host).
     pub absorbed: Vec<String>,
+    /// The finding's timed evidence grouped by the correlation window (`--window`).
+    pub incidents: Vec<crate::correlate::Incident>,
 }
 
 /// The classification of a bundle.
@@ -171,7 +173,7 @@ pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
             }
         }
     }
-    let findings = resolve_precedence(candidates, catalog);
+    let findings = resolve_precedence(candidates, catalog, c.window);
     let present = evidence::present(c);
     let mut absent: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for cause in catalog.causes.values() {
@@ -285,8 +287,9 @@ fn evaluate(
         fix: fix::render(cause, facts.version(host), &values),
         source: cause.sources.clone(),
         absorbed: Vec::new(),
+        incidents: Vec::new(),
     };
-    finish(&mut f);
+    finish(&mut f, c.window);
     Some(f)
 }
 
@@ -305,7 +308,7 @@ fn evidence_of(e: &Event, signal: &str, role: Role) -> Evidence {
 }
 
 /// Sorts and de-duplicates evidence (strong first, then by time and place) and sets the time span.
-fn finish(f: &mut Finding) {
+fn finish(f: &mut Finding, window: chrono::Duration) {
     f.evidence.sort_by(|a, b| {
         (
             a.role,
@@ -331,11 +334,17 @@ fn finish(f: &mut Finding) {
         .retain(|e| seen.insert((e.path.clone(), e.line, e.record, e.excerpt.clone())));
     f.first_seen = f.evidence.iter().filter_map(|e| e.time).min();
     f.last_seen = f.evidence.iter().filter_map(|e| e.time).max();
+    let times: Vec<DateTime<Utc>> = f.evidence.iter().filter_map(|e| e.time).collect();
+    f.incidents = crate::correlate::incidents(&times, window);
 }
 
 /// One root cause per host: a finding whose cause yields to another finding's cause on the same
 /// host is merged into it.
-fn resolve_precedence(candidates: Vec<(String, Finding)>, catalog: &Catalog) -> Vec<Finding> {
+fn resolve_precedence(
+    candidates: Vec<(String, Finding)>,
+    catalog: &Catalog,
+    window: chrono::Duration,
+) -> Vec<Finding> {
     let mut by_host: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for (h, f) in candidates {
         by_host.entry(h).or_default().push(f);
@@ -378,7 +387,7 @@ fn resolve_precedence(candidates: Vec<(String, Finding)>, catalog: &Catalog) -> 
                 }
                 strong.notes.extend(weak.notes);
                 strong.absorbed.push(weak.id);
-                finish(strong);
+                finish(strong, window);
             }
         }
         out.extend(fs);

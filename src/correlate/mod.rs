@@ -42,6 +42,36 @@ impl Correlated {
     }
 }
 
+/// A run of timed events on one host with no gap longer than the correlation window.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Incident {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub events: usize,
+}
+
+/// Groups times into incidents: a new incident starts when the gap to the previous time exceeds
+/// `window`. The input need not be sorted.
+pub fn incidents(times: &[DateTime<Utc>], window: Duration) -> Vec<Incident> {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let mut out: Vec<Incident> = Vec::new();
+    for t in sorted {
+        match out.last_mut() {
+            Some(i) if t - i.end <= window => {
+                i.end = t;
+                i.events += 1;
+            }
+            _ => out.push(Incident {
+                start: t,
+                end: t,
+                events: 1,
+            }),
+        }
+    }
+    out
+}
+
 /// Resolves hosts and builds the per-host timelines.
 pub fn correlate(
     bundle: Bundle,
@@ -89,4 +119,34 @@ pub fn correlate(
         },
         diagnostics,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incidents_split_on_gaps_longer_than_the_window() {
+        let t = |m: i64| {
+            DateTime::<Utc>::from_timestamp(1_700_000_000 + m * 60, 0).expect("valid time")
+        };
+        let got = incidents(&[t(45), t(0), t(10), t(25), t(26)], Duration::minutes(15));
+        assert_eq!(
+            got,
+            vec![
+                Incident {
+                    start: t(0),
+                    end: t(26),
+                    events: 4
+                },
+                Incident {
+                    start: t(45),
+                    end: t(45),
+                    events: 1
+                },
+            ]
+        );
+        assert_eq!(incidents(&[t(0), t(10)], Duration::minutes(5)).len(), 2);
+        assert!(incidents(&[], Duration::minutes(5)).is_empty());
+    }
 }

@@ -47,8 +47,29 @@ impl Human {
         if !f.related_hosts.is_empty() {
             writeln!(out, "    related hosts: {}", f.related_hosts.join(", "))?;
         }
-        if let (Some(a), Some(b)) = (f.first_seen, f.last_seen) {
-            writeln!(out, "    seen: {} .. {}", rfc3339(&a), rfc3339(&b))?;
+        if !f.incidents.is_empty() {
+            let runs: Vec<String> = f
+                .incidents
+                .iter()
+                .map(|i| {
+                    if i.start == i.end {
+                        format!(
+                            "{} ({} event{})",
+                            rfc3339(&i.start),
+                            i.events,
+                            if i.events == 1 { "" } else { "s" }
+                        )
+                    } else {
+                        format!(
+                            "{} .. {} ({} events)",
+                            rfc3339(&i.start),
+                            rfc3339(&i.end),
+                            i.events
+                        )
+                    }
+                })
+                .collect();
+            writeln!(out, "    timeline: {}", runs.join("; "))?;
         }
         for n in &f.notes {
             writeln!(out, "    note: {n}")?;

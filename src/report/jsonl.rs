@@ -3,7 +3,8 @@
 //! Why this module exists: the machine interface of imtriage. Its schema is stable:
 //! - `{"type":"finding","id","title","severity","confidence","host","related_hosts","first_seen",
 //!   "last_seen","evidence":[{"path","line","record","offset","format","time","excerpt","signal",
-//!   "role"}],"notes","fix","source","absorbed"}`, one per finding, sorted by host, severity, id;
+//!   "role"}],"notes","fix","source","absorbed","incidents":[{"start","end","events"}]}`, one per
+//!   finding, sorted by host, severity, id (incidents: the timed evidence grouped by `--window`);
 //! - `{"type":"diagnostic","level","path","line","record","offset","format","message","excerpt"}`,
 //!   one per input problem, sorted by path and position;
 //! - one `{"type":"summary",…}` last: files and records per format, rejected and filtered records,
@@ -110,6 +111,11 @@ impl Reporter for JsonLines {
                     "fix": f.fix,
                     "source": f.source,
                     "absorbed": f.absorbed,
+                    "incidents": f.incidents.iter().map(|i| json!({
+                        "start": rfc3339(&i.start),
+                        "end": rfc3339(&i.end),
+                        "events": i.events,
+                    })).collect::<Vec<_>>(),
                 }),
             )?;
         }

@@ -1,5 +1,6 @@
 //! The grammar specs in `grammars/` cannot drift from the parsers: every ```example block of
-//! `grammars/<format>.md` is sniffed as that format and parses with no rejected record.
+//! `grammars/<format>.md` is sniffed as that format, parses with no rejected record, and its events
+//! match the golden file `tests/it/golden/grammars/<format>-<n>.jsonl`.
 
 use crate::util;
 use imtriage::formats::{self, Chunk, FileCtx};
@@ -69,6 +70,15 @@ fn grammar_examples_sniff_and_parse() {
                 "{} example {} gave no event",
                 path.display(),
                 i + 1
+            );
+            let rendered: String = p
+                .events
+                .iter()
+                .map(|e| format!("{}\n", imtriage::report::jsonl::event(e, None)))
+                .collect();
+            util::golden(
+                &format!("grammars/{}-{}.jsonl", format.as_str(), i + 1),
+                &rendered,
             );
             checked += 1;
         }

@@ -7,6 +7,7 @@ mod archives;
 mod cli;
 mod codepaths;
 mod grammars;
+mod hostile;
 mod real_data;
 mod samples;
 mod util;
