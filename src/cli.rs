@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use imtriage::classify::catalog::Catalog;
+use imtriage::classify::catalog::{Catalog, Severity};
 use imtriage::pipeline::ParseConfig;
 use imtriage::report::OutputFormat;
 use imtriage::AnalyzeConfig;
@@ -24,14 +24,29 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse bundles: per host, the documented causes with evidence and fixes.
-    /// Exit status: 0 no finding, 1 findings, 2 usage or I/O error.
+    /// Exit status: 0 no finding (or none at or above --fail-on), 1 findings, 2 usage or I/O error.
     Analyze {
         /// Files, folders, .zip, .tar.gz/.tgz or .gz files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Output format.
+        /// Output format: human text, our JSON lines, a SIEM schema (ecs, ocsf, hec, cef), every
+        /// event plus the findings (timeline-csv, timeline-jsonl), or one HTML file.
         #[arg(long, value_enum, default_value_t = Output::Human)]
         output: Output,
+        /// Write the output to FILE instead of standard output.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Add the wall-clock time of the run to machine output (ECS event.created, OCSF
+        /// metadata.processed_time, HEC generated_at, CEF deviceCustomDate1, HTML header).
+        /// Without it the output is byte-identical across runs.
+        #[arg(long)]
+        stamp: bool,
+        /// Exit with 1 only when a finding at or above this severity exists (default: any finding).
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<FailOn>,
+        /// No progress bar on standard error (it is drawn only on a terminal anyway).
+        #[arg(long, short = 'q')]
+        quiet: bool,
         /// Correlation window: signals on one host closer than this belong together (e.g. 15m, 1h, 90s).
         #[arg(long, default_value = "15m", value_parser = parse_window)]
         window: Duration,
@@ -67,6 +82,13 @@ pub enum Command {
         #[command(flatten)]
         catalog: CatalogArgs,
     },
+    /// Print a shell completion script (e.g. `imtriage completions bash > /etc/bash_completion.d/imtriage`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `imtriage man > imtriage.1`.
+    Man,
 }
 
 /// Options shared by the commands that read bundles.
@@ -84,6 +106,10 @@ pub struct Common {
     /// Ignore records after this time (RFC 3339).
     #[arg(long, value_parser = parse_time)]
     pub until: Option<DateTime<Utc>>,
+    /// Time zone of a host whose logs are in local time (client UccApi logs), e.g.
+    /// `--tz CLIENT01=+01:00`; repeatable. Without it, such times are kept as written and marked local.
+    #[arg(long, value_name = "HOST=OFFSET", value_parser = parse_tz)]
+    pub tz: Vec<(String, Duration)>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -97,6 +123,39 @@ pub struct CatalogArgs {
 pub enum Output {
     Human,
     Jsonl,
+    Ecs,
+    Ocsf,
+    Hec,
+    Cef,
+    TimelineCsv,
+    TimelineJsonl,
+    Html,
+}
+
+/// The `--fail-on` threshold.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Critical,
+    Error,
+    Warning,
+    Info,
+    /// Never exit with 1 for findings.
+    None,
+}
+
+impl FailOn {
+    /// Whether a finding of this severity makes the run fail.
+    pub fn fails(self, s: Severity) -> bool {
+        let limit = match self {
+            FailOn::Critical => Severity::Critical,
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+            FailOn::None => return false,
+        };
+        // Severity orders most severe first.
+        s <= limit
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +170,13 @@ impl Output {
         match self {
             Output::Human => OutputFormat::Human,
             Output::Jsonl => OutputFormat::Jsonl,
+            Output::Ecs => OutputFormat::Ecs,
+            Output::Ocsf => OutputFormat::Ocsf,
+            Output::Hec => OutputFormat::Hec,
+            Output::Cef => OutputFormat::Cef,
+            Output::TimelineCsv => OutputFormat::TimelineCsv,
+            Output::TimelineJsonl => OutputFormat::TimelineJsonl,
+            Output::Html => OutputFormat::Html,
         }
     }
 }
@@ -119,12 +185,16 @@ impl Color {
     /// Whether to colour, honouring NO_COLOR and whether stdout is a terminal.
     pub fn enabled(self) -> bool {
         use std::io::IsTerminal;
+        self.enabled_for(std::io::stdout().is_terminal())
+    }
+
+    /// Whether to colour output going to a terminal (`tty`) or not; `NO_COLOR` (set and not
+    /// empty, per no-color.org) turns `auto` off.
+    pub fn enabled_for(self, tty: bool) -> bool {
         match self {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => {
-                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-            }
+            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && tty,
         }
     }
 }
@@ -152,6 +222,39 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Parses `HOST=+HH:MM` (or `-HH:MM`, `+HH`, `Z`) into a host key and an offset.
+pub fn parse_tz(s: &str) -> Result<(String, Duration), String> {
+    let (host, off) = s
+        .split_once('=')
+        .ok_or_else(|| format!("invalid --tz {s:?}: expected HOST=+HH:MM"))?;
+    let key = imtriage::correlate::hosts::host_key(host)
+        .ok_or_else(|| format!("invalid host name in --tz {s:?}"))?;
+    let off = off.trim();
+    if off.eq_ignore_ascii_case("z") || off == "0" {
+        return Ok((key, Duration::zero()));
+    }
+    let (sign, rest) = match off.as_bytes().first() {
+        Some(b'+') => (1, &off[1..]),
+        Some(b'-') => (-1, &off[1..]),
+        _ => {
+            return Err(format!(
+                "invalid offset in --tz {s:?}: expected +HH:MM or -HH:MM"
+            ))
+        }
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let h: i64 = h
+        .parse()
+        .map_err(|_| format!("invalid offset hours in --tz {s:?}"))?;
+    let m: i64 = m
+        .parse()
+        .map_err(|_| format!("invalid offset minutes in --tz {s:?}"))?;
+    if h > 14 || m > 59 {
+        return Err(format!("offset out of range in --tz {s:?}"));
+    }
+    Ok((key, Duration::minutes(sign * (h * 60 + m))))
+}
+
 /// Parses an RFC 3339 time (a date alone means its midnight UTC).
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     if let Some((t, _)) = imtriage::formats::time::iso(s) {
@@ -175,7 +278,10 @@ impl Common {
         parse.input.mmap = !self.no_mmap;
         AnalyzeConfig {
             parse,
-            correlate: imtriage::correlate::CorrelateConfig { window },
+            correlate: imtriage::correlate::CorrelateConfig {
+                window,
+                tz: self.tz,
+            },
         }
     }
 }

@@ -5,7 +5,7 @@
 //! stages and the shared [`model`]:
 //! [`input`] (find and decode files) → [`formats`] (parse each format into [`model::Event`]s) →
 //! [`pipeline`] (parallel, ordered driver) → [`correlate`] (hosts and time) → [`classify`] (the
-//! cause catalog) → [`report`] (human text and JSON lines). See ARCHITECTURE.md.
+//! cause catalog) → [`report`] (human text, JSON lines, SIEM schemas, timelines, HTML). See ARCHITECTURE.md.
 //!
 //! ```no_run
 //! use imtriage::{analyze, AnalyzeConfig, classify::catalog::Catalog};
@@ -47,6 +47,7 @@ impl Default for AnalyzeConfig {
             parse: ParseConfig::default(),
             correlate: CorrelateConfig {
                 window: chrono::Duration::minutes(15),
+                tz: Vec::new(),
             },
         }
     }
@@ -54,18 +55,57 @@ impl Default for AnalyzeConfig {
 
 /// Reads a bundle, classifies it against the catalog and returns the full report.
 pub fn analyze(paths: &[PathBuf], cfg: &AnalyzeConfig, catalog: &Catalog) -> Report {
+    run(paths, cfg, catalog, false, &|_: &pipeline::FileInfo| {})
+}
+
+/// [`analyze`], reporting each parsed file to `progress` (the binary's progress bar).
+pub fn analyze_with_progress(
+    paths: &[PathBuf],
+    cfg: &AnalyzeConfig,
+    catalog: &Catalog,
+    progress: pipeline::Progress<'_>,
+) -> Report {
+    run(paths, cfg, catalog, false, progress)
+}
+
+/// [`analyze`], keeping every event of the bundle: the report's `timeline` holds one row per
+/// normalised event (for the timeline and HTML outputs). Uses memory for all events, which
+/// `analyze` avoids; the findings are the same.
+pub fn timeline(
+    paths: &[PathBuf],
+    cfg: &AnalyzeConfig,
+    catalog: &Catalog,
+    progress: pipeline::Progress<'_>,
+) -> Report {
+    run(paths, cfg, catalog, true, progress)
+}
+
+fn run(
+    paths: &[PathBuf],
+    cfg: &AnalyzeConfig,
+    catalog: &Catalog,
+    keep_all: bool,
+    progress: pipeline::Progress<'_>,
+) -> Report {
     let pre = Prefilter::new(catalog);
-    let bundle = pipeline::load(paths, &cfg.parse, &|e: &Event| pre.keep(e));
+    let keep = |e: &Event| keep_all || pre.keep(e);
+    let bundle = pipeline::load_with_progress(paths, &cfg.parse, &keep, progress);
     let (correlated, diagnostics) = correlate::correlate(bundle, &cfg.correlate);
     let analysis = classify::classify(&correlated, catalog);
     let mut summary = Summary::from_files(&correlated.files, &diagnostics);
     summary.findings = analysis.findings.len() as u64;
     summary.hosts = analysis.hosts.iter().map(|h| h.name.clone()).collect();
     summary.collection_time = correlated.collection_time;
+    let timeline = if keep_all {
+        report::timeline::rows(&correlated)
+    } else {
+        Vec::new()
+    };
     Report {
         analysis,
         diagnostics,
         summary,
+        timeline,
     }
 }
 

@@ -1,10 +1,12 @@
 //! The `imtriage` binary: parse arguments, run one command, map the outcome to an exit code.
 //!
-//! Exit codes: 0 no finding, 1 findings, 2 usage or I/O error. A closed pipe is not an error.
+//! Exit codes: 0 no finding (none at or above `--fail-on`), 1 findings, 2 usage or I/O error. A
+//! closed pipe is not an error.
 
 mod cli;
+mod progress;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use cli::{Args, Command};
 use imtriage::classify::catalog;
 use imtriage::report::{self, jsonl};
@@ -42,6 +44,10 @@ fn run(args: Args) -> io::Result<ExitCode> {
         Command::Analyze {
             paths,
             output,
+            out: out_file,
+            stamp,
+            fail_on,
+            quiet,
             window,
             common,
             catalog,
@@ -50,17 +56,52 @@ fn run(args: Args) -> io::Result<ExitCode> {
             let catalog = catalog.load().map_err(fail)?;
             let missing = missing_inputs(&paths);
             let cfg = common.into_config(window);
-            let report = imtriage::analyze(&paths, &cfg, &catalog);
-            report::reporter(output.format(), color.enabled()).write(&report, &mut out)?;
-            out.flush()?;
+            let format = output.format();
+            let report = {
+                let bar = progress::Bar::new(quiet);
+                let report = if format.needs_events() {
+                    imtriage::timeline(&paths, &cfg, &catalog, &|f| bar.file(f))
+                } else {
+                    imtriage::analyze_with_progress(&paths, &cfg, &catalog, &|f| bar.file(f))
+                };
+                bar.finish();
+                report
+            };
+            let options = report::Options {
+                color: match &out_file {
+                    Some(_) => color.enabled_for(false),
+                    None => color.enabled(),
+                },
+                stamp: stamp.then(chrono::Utc::now),
+            };
+            let mut reporter = report::reporter_with(format, &options);
+            match &out_file {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+                    let mut w = BufWriter::new(file);
+                    reporter.write(&report, &mut w)?;
+                    w.flush()?;
+                }
+                None => {
+                    reporter.write(&report, &mut out)?;
+                    out.flush()?;
+                }
+            }
             if !missing.is_empty() {
                 eprintln!("imtriage: cannot read {}", missing.join(", "));
                 return Ok(ExitCode::from(2));
             }
-            Ok(if report.analysis.findings.is_empty() {
-                ExitCode::SUCCESS
-            } else {
+            let threshold = fail_on.unwrap_or(cli::FailOn::Info);
+            let failed = report
+                .analysis
+                .findings
+                .iter()
+                .any(|f| threshold.fails(f.severity));
+            Ok(if failed {
                 ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             })
         }
         Command::Events { paths, common } => {
@@ -114,6 +155,17 @@ fn run(args: Args) -> io::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             };
             explain(c, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Args::command();
+            clap_complete::generate(shell, &mut cmd, "imtriage", &mut out);
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Args::command()).render(&mut out)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }

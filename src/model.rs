@@ -48,6 +48,12 @@ pub enum Format {
     CsServerVersion,
     /// `Get-ExchangeDiagnosticInfo ... VariantConfiguration` XML holding `IMSettings` (§4.5; shape NOT KNOWN).
     DiagnosticInfoXml,
+    /// Lync / Skype for Business Server SIPStack text traces (OCSLogger, Snooper, CLS) (§6).
+    SipStack,
+    /// Lync / Skype for Business client UccApi logs (§7).
+    UccApi,
+    /// `nslookup` and `Resolve-DnsName` output (§9).
+    DnsCapture,
 }
 
 impl Format {
@@ -67,6 +73,9 @@ impl Format {
         Format::Registry,
         Format::CsServerVersion,
         Format::DiagnosticInfoXml,
+        Format::SipStack,
+        Format::UccApi,
+        Format::DnsCapture,
     ];
 
     /// The stable name used in JSON output and on the command line.
@@ -86,6 +95,9 @@ impl Format {
             Format::Registry => "registry",
             Format::CsServerVersion => "cs-server-version",
             Format::DiagnosticInfoXml => "diagnostic-info-xml",
+            Format::SipStack => "sipstack",
+            Format::UccApi => "uccapi",
+            Format::DnsCapture => "dns-capture",
         }
     }
 }
@@ -260,6 +272,69 @@ pub struct RegValue {
     pub data: String,
 }
 
+/// One `ms-diagnostics`, `ms-diagnostics-public` or `ms-client-diagnostics` header (formats.md §6.4).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MsDiagnostic {
+    /// The header name as written (`ms-diagnostics`, `Ms-diagnostics-public`, ...).
+    pub header: String,
+    /// The numeric error id (1010, 1047, 15030, ...).
+    pub code: u32,
+    pub sub_code: Option<u32>,
+    /// `name=value` attributes in order, quotes (straight or typographic) and padding removed.
+    pub attrs: Vec<(String, String)>,
+}
+
+impl MsDiagnostic {
+    /// Value of an attribute (case-insensitive name).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A SIPStack record (§6) or a UccApi client log record (§7), with the SIP message it carries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SipRecord {
+    /// `protocol`, `connection`, `diagnostic`, `component`, `security`, `trace_text` (SIPStack) or
+    /// `client` (UccApi). Serialised as `record_kind`: `kind` names the body variant.
+    #[serde(rename = "record_kind")]
+    pub kind: String,
+    /// `TL_INFO`, `TL_WARN`, `TL_ERROR` (SIPStack) or `INFO`, ... (UccApi), as printed.
+    pub level: String,
+    /// `TF_PROTOCOL`, `TF_CONNECTION`, ... (SIPStack); empty for UccApi.
+    pub flag: String,
+    /// The record's `Key: value` body lines (SIPStack) in order; SIP headers are in `headers`.
+    pub fields: Props,
+    /// The SIP start line (`INVITE sip:… SIP/2.0`, `SIP/2.0 504 Server time-out`).
+    pub start_line: Option<String>,
+    /// SIP headers of the carried message, wire case kept.
+    pub headers: Props,
+    /// Parsed `ms-diagnostics` family headers.
+    pub diagnostics: Vec<MsDiagnostic>,
+    /// Result codes and HRESULTs found in the record, normalised to `0xXXXXXXXX` with the symbol
+    /// when known (`0xC3E93D67 SIPPROXY_E_ROUTING_MSG_CERT_MISMATCH`, `0x80090322 SEC_E_WRONG_PRINCIPAL`).
+    pub codes: Vec<String>,
+    /// Free text of the record (`Text:` value, trace text, client log text).
+    pub text: String,
+}
+
+/// One name-resolution result from `nslookup` or `Resolve-DnsName` (§9).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DnsRecord {
+    /// `nslookup` or `Resolve-DnsName`.
+    pub tool: String,
+    /// The name that was looked up, lower case, without a trailing dot.
+    pub query: String,
+    /// `A`, `AAAA`, `CNAME`, `SRV`, ... (empty when the capture does not say).
+    pub rtype: String,
+    /// Answers: addresses, alias targets, `priority weight port target` for SRV.
+    pub answers: Vec<String>,
+    /// The failure, normalised: `nxdomain`, `timeout`, `no-records`, `server-failure`, `refused` or the raw text.
+    pub error: Option<String>,
+}
+
 /// The shape-specific content of an event.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -284,6 +359,10 @@ pub enum Body {
         deleted: bool,
         values: Vec<RegValue>,
     },
+    /// A SIPStack or UccApi record.
+    Sip(SipRecord),
+    /// A name-resolution result.
+    Dns(DnsRecord),
 }
 
 /// One normalised record of the bundle.

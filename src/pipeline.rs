@@ -82,13 +82,27 @@ struct FileResult {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// Called once per file after it is parsed (from worker threads, in no particular order), e.g. to
+/// drive a progress bar. Never called per record, so it costs nothing measurable.
+pub type Progress<'a> = &'a (dyn Fn(&FileInfo) + Sync);
+
 /// Reads every input, parses it, and returns the kept events with per-file statistics.
 pub fn load(
     paths: &[PathBuf],
     cfg: &ParseConfig,
     keep: &(dyn Fn(&Event) -> bool + Sync),
 ) -> Bundle {
-    let run = || load_inner(paths, cfg, keep);
+    load_with_progress(paths, cfg, keep, &|_: &FileInfo| {})
+}
+
+/// [`load`], reporting each parsed file to `progress`.
+pub fn load_with_progress(
+    paths: &[PathBuf],
+    cfg: &ParseConfig,
+    keep: &(dyn Fn(&Event) -> bool + Sync),
+    progress: Progress<'_>,
+) -> Bundle {
+    let run = || load_inner(paths, cfg, keep, progress);
     match rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
@@ -102,6 +116,7 @@ fn load_inner(
     paths: &[PathBuf],
     cfg: &ParseConfig,
     keep: &(dyn Fn(&Event) -> bool + Sync),
+    progress: Progress<'_>,
 ) -> Bundle {
     let mut diagnostics = Vec::new();
     let sources = input::discover(paths, &mut diagnostics);
@@ -111,6 +126,7 @@ fn load_inner(
         .map(|source| {
             let sink = |file: InputFile| {
                 let r = process_file(file, cfg, keep);
+                progress(&r.info);
                 if let Ok(mut v) = results.lock() {
                     v.push(r);
                 }

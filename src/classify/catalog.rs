@@ -62,6 +62,42 @@ const BUILTIN: &[(&str, &str)] = &[
         "exchange-autodiscover-uri-missing",
         include_str!("../../grammars/causes/exchange-autodiscover-uri-missing.toml"),
     ),
+    (
+        "duplicate-trusted-pool",
+        include_str!("../../grammars/causes/duplicate-trusted-pool.toml"),
+    ),
+    (
+        "trusted-app-fqdn-mismatch",
+        include_str!("../../grammars/causes/trusted-app-fqdn-mismatch.toml"),
+    ),
+    (
+        "sip-tls-cert-mismatch",
+        include_str!("../../grammars/causes/sip-tls-cert-mismatch.toml"),
+    ),
+    (
+        "sip-tls-untrusted-root",
+        include_str!("../../grammars/causes/sip-tls-untrusted-root.toml"),
+    ),
+    (
+        "oauth-autodiscover-url",
+        include_str!("../../grammars/causes/oauth-autodiscover-url.toml"),
+    ),
+    (
+        "s2s-oauth-cert-invalid",
+        include_str!("../../grammars/causes/s2s-oauth-cert-invalid.toml"),
+    ),
+    (
+        "client-autodiscover-dns-missing",
+        include_str!("../../grammars/causes/client-autodiscover-dns-missing.toml"),
+    ),
+    (
+        "client-mapi-profile-mismatch",
+        include_str!("../../grammars/causes/client-mapi-profile-mismatch.toml"),
+    ),
+    (
+        "client-cert-untrusted",
+        include_str!("../../grammars/causes/client-cert-untrusted.toml"),
+    ),
 ];
 
 /// Finding severity, most severe first.
@@ -112,6 +148,39 @@ pub struct EventMatch {
     #[serde(default)]
     pub provider: Option<String>,
     pub ids: Vec<u32>,
+    /// Regex over the event's text (insertion strings and description), when the identity alone is
+    /// not specific enough (LS Protocol Stack 14428 names several failures).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// Which side logged a SIP record (causes.md "Which log says it").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SipSource {
+    /// Server traces (SIPStack) only.
+    #[default]
+    Server,
+    /// Client logs (UccApi) only.
+    Client,
+}
+
+/// A SIPStack or UccApi record: every given condition must hold; a list holds when any of its
+/// items is present.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipMatch {
+    #[serde(default)]
+    pub source: SipSource,
+    /// Result codes / HRESULTs as `0xXXXXXXXX` (compared case-insensitively with the record's codes).
+    #[serde(default)]
+    pub codes: Vec<String>,
+    /// `ms-diagnostics` error ids.
+    #[serde(default)]
+    pub diagnostics: Vec<u32>,
+    /// Regex over the record's text (text, fields, headers, codes, diagnostic attributes).
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// A Managed Availability event for a monitor (EventXML `Monitor`, `HealthSet`).
@@ -166,6 +235,8 @@ pub struct SignalSpec {
     pub text: Option<String>,
     #[serde(default)]
     pub object: Option<ObjectMatch>,
+    #[serde(default)]
+    pub sip: Option<SipMatch>,
     /// Name of a built-in cross-record fact (facts.rs).
     #[serde(default)]
     pub fact: Option<String>,
@@ -315,6 +386,7 @@ pub fn lint_cause(c: &Cause) -> Vec<String> {
             out.push(format!("signal {:?} defined twice", s.name));
         }
         let kinds = [
+            s.sip.is_some(),
             s.event.is_some(),
             s.monitor.is_some(),
             s.text.is_some(),
@@ -326,19 +398,38 @@ pub fn lint_cause(c: &Cause) -> Vec<String> {
         .count();
         if kinds != 1 {
             out.push(format!(
-                "signal {:?} needs exactly one of event, monitor, text, object, fact",
+                "signal {:?} needs exactly one of event, monitor, text, object, sip, fact",
                 s.name
             ));
         }
         for re in [
             s.text.as_deref(),
             s.monitor.as_ref().map(|m| m.monitor.as_str()),
+            s.event.as_ref().and_then(|e| e.text.as_deref()),
+            s.sip.as_ref().and_then(|m| m.text.as_deref()),
         ]
         .into_iter()
         .flatten()
         {
             if let Err(e) = Regex::new(re) {
                 out.push(format!("signal {:?}: bad regex: {e}", s.name));
+            }
+        }
+        if let Some(m) = &s.sip {
+            if m.codes.is_empty() && m.diagnostics.is_empty() && m.text.is_none() {
+                out.push(format!("signal {:?}: sip matcher tests nothing", s.name));
+            }
+            for code in &m.codes {
+                let hex = code
+                    .strip_prefix("0x")
+                    .or_else(|| code.strip_prefix("0X"))
+                    .unwrap_or("");
+                if hex.len() != 8 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    out.push(format!(
+                        "signal {:?}: code {code:?} is not 0xXXXXXXXX",
+                        s.name
+                    ));
+                }
             }
         }
         if let Some(o) = &s.object {
@@ -357,7 +448,7 @@ pub fn lint_cause(c: &Cause) -> Vec<String> {
             }
         }
         if let Some(f) = &s.fact {
-            if !super::rules::FACTS.contains(&f.as_str()) {
+            if !super::rules::is_fact(f) {
                 out.push(format!("signal {:?}: unknown fact {f:?}", s.name));
             }
         }

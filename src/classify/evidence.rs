@@ -54,12 +54,48 @@ pub const KINDS: &[EvidenceKind] = &[
         label: "registry export of HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchange OWA\\InstantMessaging",
     },
     EvidenceKind {
+        id: "client-registry",
+        label: "client registry export of the Outlook / MAPI profiles (HKCU)",
+    },
+    EvidenceKind {
         id: "owa-logs",
         label: "Exchange OWA logs (Logging\\OWA, with its InstantMessaging folder)",
     },
     EvidenceKind {
         id: "client-access",
         label: "Get-ClientAccessService / Get-ClientAccessServer capture",
+    },
+    EvidenceKind {
+        id: "trusted-pools",
+        label: "Get-CsTrustedApplicationPool / Get-CsTrustedApplication captures",
+    },
+    EvidenceKind {
+        id: "um-routing",
+        label: "Exchange UM routing (Get-UMDialPlan, Get-UMService, LS 14492/14493/44024 events)",
+    },
+    EvidenceKind {
+        id: "cs-oauth",
+        label: "Get-CsOAuthConfiguration capture",
+    },
+    EvidenceKind {
+        id: "cs-certificate",
+        label: "Get-CsCertificate capture",
+    },
+    EvidenceKind {
+        id: "cs-sipdomain",
+        label: "Get-CsSipDomain capture (the OAuth certificate's SIP-domain check is skipped without it)",
+    },
+    EvidenceKind {
+        id: "sipstack",
+        label: "Skype/Lync Front End SIPStack traces (decoded with Snooper or Search-CsClsLogging)",
+    },
+    EvidenceKind {
+        id: "client-logs",
+        label: "Lync/Skype client UccApi logs (Tracing\\*UccApi*.uccapilog)",
+    },
+    EvidenceKind {
+        id: "dns",
+        label: "nslookup / Resolve-DnsName output for the autodiscover names",
     },
     EvidenceKind {
         id: "cs-version",
@@ -80,6 +116,14 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
     for e in &c.events {
         match &e.body {
             Body::WinEvent(w) => {
+                if matches!(w.event_id, 14492 | 14493 | 44024)
+                    && w.provider.to_ascii_lowercase().contains("protocol stack")
+                    || w.provider
+                        .to_ascii_lowercase()
+                        .contains("unified messaging routing")
+                {
+                    out.insert("um-routing");
+                }
                 if w.provider.to_ascii_lowercase().starts_with("msexchange")
                     || w.channel.eq_ignore_ascii_case("application")
                 {
@@ -95,11 +139,26 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
             Body::AppSettings { .. } => {
                 out.insert("web-config");
             }
-            Body::RegistryKey { .. } => {
-                out.insert("registry");
+            Body::RegistryKey { key, .. } => {
+                let k = key.to_ascii_lowercase();
+                if k.contains("msexchange owa") {
+                    out.insert("registry");
+                }
+                if k.contains("\\outlook") || k.contains("windows messaging subsystem") {
+                    out.insert("client-registry");
+                }
             }
             Body::LogRow { .. } => {
                 out.insert("owa-logs");
+            }
+            Body::Sip(s) if s.kind == "client" => {
+                out.insert("client-logs");
+            }
+            Body::Sip(_) => {
+                out.insert("sipstack");
+            }
+            Body::Dns(_) => {
+                out.insert("dns");
             }
             Body::Object { .. } => {
                 let kind = match command_of(e).unwrap_or("") {
@@ -111,6 +170,11 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
                     "Get-ServerHealth" | "Get-HealthReport" => "managed-availability",
                     "Get-ClientAccessService" | "Get-ClientAccessServer" => "client-access",
                     "Get-CsServerVersion" => "cs-version",
+                    "Get-CsTrustedApplicationPool" | "Get-CsTrustedApplication" => "trusted-pools",
+                    "Get-UMDialPlan" | "Get-UMService" => "um-routing",
+                    "Get-CsOAuthConfiguration" => "cs-oauth",
+                    "Get-CsCertificate" => "cs-certificate",
+                    "Get-CsSipDomain" => "cs-sipdomain",
                     _ => continue,
                 };
                 out.insert(kind);

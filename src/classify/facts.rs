@@ -95,6 +95,48 @@ pub struct Cert {
     pub services: String,
     pub not_after: Option<DateTime<Utc>>,
     pub has_private_key: Option<bool>,
+    pub subject: String,
+    pub issuer: String,
+    /// `CertificateDomains` (subject and SAN names), lower case.
+    pub domains: Vec<String>,
+}
+
+impl Cert {
+    /// The subject CN, lower case.
+    pub fn cn(&self) -> Option<String> {
+        subject_cn(&self.subject)
+    }
+
+    /// True when the certificate names `host` in its CN or its domains (wildcards cover one label).
+    pub fn names(&self, host: &str) -> bool {
+        let h = host.to_ascii_lowercase();
+        self.cn()
+            .into_iter()
+            .chain(self.domains.iter().cloned())
+            .any(|n| name_matches(&n, &h))
+    }
+}
+
+/// The CN of a subject (`CN=mail.contoso.com, OU=IT` → `mail.contoso.com`), lower case.
+pub fn subject_cn(subject: &str) -> Option<String> {
+    subject
+        .split([',', '\n'])
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("CN=").or_else(|| p.strip_prefix("cn=")))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+}
+
+/// RFC 6125 name match: exact, or a `*.` wildcard covering exactly one label.
+pub fn name_matches(pattern: &str, host: &str) -> bool {
+    let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    match p.strip_prefix("*.") {
+        Some(rest) => h
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
+        None => p == h,
+    }
 }
 
 impl Cert {
@@ -161,11 +203,16 @@ pub struct HostFacts {
 #[derive(Clone, Debug, Default)]
 pub struct OrgFacts {
     pub overrides: Vec<Override>,
-    /// A `Get-SettingOverride` capture is in the bundle (objects or a file named after it).
+    /// A `Get-SettingOverride` capture is in the bundle (objects or a file named after it) and was
+    /// read without rejected records.
     pub override_capture: bool,
+    /// A `Get-SettingOverride` capture is in the bundle but some of its records could not be read.
+    pub override_capture_damaged: bool,
     pub policies: Vec<Policy>,
     /// Get-CsServerVersion rows: (event, host key, product major version).
     pub cs_versions: Vec<(usize, Option<String>, u32)>,
+    /// SIP `Server: RTC/x.y` headers seen in traces and client logs: (event, major version).
+    pub sip_servers: Vec<(usize, u32)>,
 }
 
 /// All facts of a bundle.
@@ -173,6 +220,7 @@ pub struct OrgFacts {
 pub struct Facts {
     pub hosts: BTreeMap<String, HostFacts>,
     pub org: OrgFacts,
+    pub lync: super::lync::LyncFacts,
 }
 
 fn text(p: &Props, name: &str) -> Option<String> {
@@ -257,7 +305,10 @@ fn host_entry<'a>(f: &'a mut Facts, host: &Option<String>) -> Option<&'a mut Hos
 
 /// Reads every event of the bundle into facts.
 pub fn build(c: &Correlated) -> Facts {
-    let mut f = Facts::default();
+    let mut f = Facts {
+        lync: super::lync::build(c),
+        ..Facts::default()
+    };
     for (i, e) in c.events.iter().enumerate() {
         let host = c.host(i).map(str::to_string);
 
@@ -291,7 +342,15 @@ pub fn build(c: &Correlated) -> Facts {
                     }
                 }
             }
-            Body::Object { .. } | Body::LogRow { .. } => {}
+            Body::Sip(s) => {
+                let server = s.headers.text("Server").unwrap_or("");
+                if let Some(v) = server.strip_prefix("RTC/") {
+                    if let Some(major) = v.split('.').next().and_then(|m| m.parse().ok()) {
+                        f.org.sip_servers.push((i, major));
+                    }
+                }
+            }
+            Body::Object { .. } | Body::LogRow { .. } | Body::Dns(_) => {}
         }
         let Some((cmd, p)) = command(e) else { continue };
         match cmd {
@@ -318,6 +377,18 @@ pub fn build(c: &Correlated) -> Facts {
             }
             "Get-ExchangeCertificate" => {
                 let cert = Cert {
+                    subject: text(p, "Subject").unwrap_or_default(),
+                    issuer: text(p, "Issuer").unwrap_or_default(),
+                    domains: p
+                        .get("CertificateDomains")
+                        .map(|v| {
+                            v.items()
+                                .iter()
+                                .map(|d| d.trim().to_ascii_lowercase())
+                                .filter(|d| !d.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                     ev: i,
                     thumbprint: text(p, "Thumbprint")
                         .map(|t| norm_thumbprint(&t))
@@ -357,7 +428,6 @@ pub fn build(c: &Correlated) -> Facts {
                 }
             }
             "Get-SettingOverride" => {
-                f.org.override_capture = true;
                 let comp = text(p, "ComponentName")
                     .or_else(|| text(p, "Component"))
                     .unwrap_or_default();
@@ -419,12 +489,22 @@ pub fn build(c: &Correlated) -> Facts {
             _ => {}
         }
     }
-    if c.files.iter().any(|fi| {
-        fi.file_name
-            .to_ascii_lowercase()
-            .contains("settingoverride")
-    }) {
-        f.org.override_capture = true;
+    // A capture counts only when it was read completely: a truncated Get-SettingOverride file cannot
+    // prove that no override exists (causes.md "Absent capture is not absent configuration").
+    let override_files: Vec<&crate::pipeline::FileInfo> = c
+        .files
+        .iter()
+        .filter(|fi| {
+            fi.file_name.to_ascii_lowercase().contains("settingoverride")
+                || c.events.iter().any(|e| {
+                    e.loc.path == fi.path
+                        && matches!(&e.body, Body::Object { command: Some(cmd), .. } if cmd == "Get-SettingOverride")
+                })
+        })
+        .collect();
+    if !override_files.is_empty() {
+        f.org.override_capture = override_files.iter().all(|fi| fi.rejected == 0);
+        f.org.override_capture_damaged = override_files.iter().any(|fi| fi.rejected > 0);
     }
     // OWA log folders per host.
     for fi in &c.files {

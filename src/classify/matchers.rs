@@ -5,7 +5,7 @@
 //! names compared case-insensitively with white space collapsed, event identity as (channel,
 //! provider, EventID & 0xFFFF), never the description's prose for identity.
 
-use super::catalog::{Catalog, PropCond, Role, SignalSpec};
+use super::catalog::{Catalog, PropCond, Role, SignalSpec, SipSource};
 use super::record_text;
 use crate::model::{Body, Event, Value, WinEvent};
 use regex::Regex;
@@ -15,6 +15,13 @@ enum Compiled {
         channel: Option<String>,
         provider: Option<String>,
         ids: Vec<u32>,
+        text: Option<Regex>,
+    },
+    Sip {
+        client: bool,
+        codes: Vec<String>,
+        diagnostics: Vec<u32>,
+        text: Option<Regex>,
     },
     Monitor {
         re: Option<Regex>,
@@ -57,6 +64,19 @@ fn compile_signal(s: &SignalSpec) -> Compiled {
             channel: e.channel.as_deref().map(norm),
             provider: e.provider.as_deref().map(norm),
             ids: e.ids.clone(),
+            text: e.text.as_deref().and_then(ci),
+        };
+    }
+    if let Some(m) = &s.sip {
+        return Compiled::Sip {
+            client: m.source == SipSource::Client,
+            codes: m
+                .codes
+                .iter()
+                .map(|c| c.to_ascii_uppercase().replacen("0X", "0x", 1))
+                .collect(),
+            diagnostics: m.diagnostics.clone(),
+            text: m.text.as_deref().and_then(ci),
         };
     }
     if let Some(m) = &s.monitor {
@@ -109,6 +129,31 @@ pub fn compile(catalog: &Catalog) -> Vec<CauseMatchers> {
         .collect()
 }
 
+/// Everything a SIP matcher's text regex searches: text, fields, headers, codes and the
+/// attributes of the ms-diagnostics headers.
+fn sip_text(s: &crate::model::SipRecord) -> String {
+    let mut out = String::new();
+    let mut push = |v: &str| {
+        out.push_str(v);
+        out.push(' ');
+    };
+    push(&s.text);
+    for (_, v) in s.fields.0.iter().chain(s.headers.0.iter()) {
+        if let Some(t) = v.as_text() {
+            push(t);
+        }
+    }
+    for c in &s.codes {
+        push(c);
+    }
+    for d in &s.diagnostics {
+        for (_, v) in &d.attrs {
+            push(v);
+        }
+    }
+    out
+}
+
 fn is_ma(w: &WinEvent) -> bool {
     w.channel
         .to_ascii_lowercase()
@@ -127,6 +172,7 @@ impl CauseMatchers {
                 channel,
                 provider,
                 ids,
+                text,
             } => match &e.body {
                 Body::WinEvent(w) => {
                     ids.contains(&w.event_id)
@@ -134,6 +180,31 @@ impl CauseMatchers {
                         && channel
                             .as_ref()
                             .is_none_or(|c| w.channel.is_empty() || norm(&w.channel) == *c)
+                        && text.as_ref().is_none_or(|re| re.is_match(&record_text(e)))
+                }
+                _ => false,
+            },
+            Compiled::Sip {
+                client,
+                codes,
+                diagnostics,
+                text,
+            } => match &e.body {
+                Body::Sip(s) if (s.kind == "client") == *client => {
+                    let code_hit = s.codes.iter().any(|rc| {
+                        codes
+                            .iter()
+                            .any(|c| rc.get(..10).is_some_and(|p| p.eq_ignore_ascii_case(c)))
+                    });
+                    let diag_hit = s.diagnostics.iter().any(|d| diagnostics.contains(&d.code));
+                    // Codes and ms-diagnostics ids are alternatives when both are given.
+                    let id_ok = match (codes.is_empty(), diagnostics.is_empty()) {
+                        (true, true) => true,
+                        (false, true) => code_hit,
+                        (true, false) => diag_hit,
+                        (false, false) => code_hit || diag_hit,
+                    };
+                    id_ok && text.as_ref().is_none_or(|re| re.is_match(&sip_text(s)))
                 }
                 _ => false,
             },
@@ -189,25 +260,39 @@ impl CauseMatchers {
 /// the pipeline and dropped, which keeps memory flat on gigabyte logs.
 pub struct Prefilter {
     providers: Vec<String>,
+    /// Event ids of signals that name no provider (kept whatever the provider).
+    bare_ids: Vec<u32>,
     text: regex::RegexSet,
 }
 
 impl Prefilter {
     pub fn new(catalog: &Catalog) -> Prefilter {
         let mut providers = Vec::new();
+        let mut bare_ids = Vec::new();
         let mut patterns = Vec::new();
         for s in catalog.causes.values().flat_map(|c| c.signals.iter()) {
-            if let Some(p) = s.event.as_ref().and_then(|e| e.provider.as_deref()) {
-                providers.push(norm(p));
+            if let Some(e) = &s.event {
+                match e.provider.as_deref() {
+                    Some(p) => providers.push(norm(p)),
+                    None => bare_ids.extend(e.ids.iter().copied()),
+                }
             }
             if let Some(t) = &s.text {
                 patterns.push(format!("(?i){t}"));
             }
         }
+        // Events that facts read rather than signals (the known-server table of lync.rs).
+        bare_ids.extend(super::lync::FACT_EVENT_IDS);
         providers.sort();
         providers.dedup();
+        bare_ids.sort_unstable();
+        bare_ids.dedup();
         let text = regex::RegexSet::new(&patterns).unwrap_or_else(|_| regex::RegexSet::empty());
-        Prefilter { providers, text }
+        Prefilter {
+            providers,
+            bare_ids,
+            text,
+        }
     }
 
     pub fn keep(&self, e: &Event) -> bool {
@@ -215,10 +300,25 @@ impl Prefilter {
             Body::WinEvent(w) => {
                 is_ma(w)
                     || self.providers.contains(&norm(&w.provider))
+                    || self.bare_ids.binary_search(&w.event_id).is_ok()
                     || self.text.is_match(&record_text(e))
             }
             Body::LogRow { .. } => self.text.is_match(&record_text(e)),
-            Body::Object { .. } | Body::AppSettings { .. } | Body::RegistryKey { .. } => true,
+            // Traces are large: keep the records that can carry a failure or a version, not every
+            // successful SIP exchange.
+            Body::Sip(s) => {
+                s.kind != "protocol"
+                    || !s.diagnostics.is_empty()
+                    || !s.codes.is_empty()
+                    || s.headers
+                        .text("Server")
+                        .is_some_and(|v| v.starts_with("RTC/"))
+                    || self.text.is_match(&record_text(e))
+            }
+            Body::Object { .. }
+            | Body::AppSettings { .. }
+            | Body::RegistryKey { .. }
+            | Body::Dns(_) => true,
         }
     }
 }

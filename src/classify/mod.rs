@@ -8,9 +8,11 @@
 //! from `rules.rs`.
 
 pub mod catalog;
+pub mod client;
 pub mod evidence;
 pub mod facts;
 pub mod fix;
+pub mod lync;
 pub mod matchers;
 pub mod rules;
 
@@ -107,6 +109,18 @@ pub fn record_text(e: &Event) -> String {
                 parts.extend(v.items());
             }
         }
+        Body::Sip(s) => {
+            parts.push(&s.text);
+            parts.extend(s.start_line.as_deref());
+            parts.extend(s.fields.0.iter().filter_map(|(_, v)| v.as_text()));
+            parts.extend(s.headers.0.iter().filter_map(|(_, v)| v.as_text()));
+            parts.extend(s.codes.iter().map(String::as_str));
+        }
+        Body::Dns(d) => {
+            parts.push(&d.query);
+            parts.extend(d.answers.iter().map(String::as_str));
+            parts.extend(d.error.as_deref());
+        }
         Body::AppSettings { .. } | Body::RegistryKey { .. } => {}
     }
     let mut out = String::new();
@@ -130,6 +144,7 @@ struct Hit {
     confidence: Confidence,
     note: Option<String>,
     related: Vec<String>,
+    values: Vec<(String, String)>,
 }
 
 /// Runs the whole catalog over a correlated bundle.
@@ -149,6 +164,7 @@ pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
                         confidence: fh.confidence,
                         note: fh.note,
                         related: fh.related,
+                        values: fh.values,
                     });
                 }
                 continue;
@@ -163,6 +179,7 @@ pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
                         confidence: Confidence::Confirmed,
                         note: None,
                         related: Vec::new(),
+                        values: Vec::new(),
                     });
                 }
             }
@@ -260,18 +277,29 @@ fn evaluate(
         notes.extend(h.note.clone());
         related.extend(h.related.iter().cloned());
     }
-    let values = fix::values(host, c, facts);
-    if let Some(pool) = values.get("pool") {
-        related.insert(pool.clone());
+    let mut values = fix::values(host, c, facts);
+    // The IM pool is a related host of the Exchange servers that use it, not of clients or pools.
+    if lync::exchange_hosts(facts).contains(host) {
+        if let Some(pool) = values.get("pool") {
+            related.insert(pool.clone());
+        }
+    }
+    for h in &hits {
+        values.extend(h.values.iter().cloned());
     }
     let display = if host.is_empty() {
         "unknown".to_string()
     } else {
         c.hosts.display(host)
     };
+    // One entry per related host: `POOL01` and `pool01.contoso.com` are the same one.
+    let mut seen_keys = BTreeSet::new();
     let related_hosts = related
         .into_iter()
-        .filter(|r| crate::correlate::hosts::host_key(r).as_deref() != Some(host))
+        .filter(|r| {
+            let k = crate::correlate::hosts::host_key(r);
+            k.as_deref() != Some(host) && seen_keys.insert(k.unwrap_or_else(|| r.clone()))
+        })
         .collect();
     let mut f = Finding {
         id: cause.id.clone(),

@@ -13,7 +13,14 @@ use crate::correlate::Correlated;
 use crate::model::Body;
 use chrono::{DateTime, Utc};
 
-/// Every fact name a catalog may use.
+/// Whether a fact name is known to this module, `lync.rs` or `client.rs`.
+pub fn is_fact(name: &str) -> bool {
+    FACTS.contains(&name)
+        || super::lync::FACTS.contains(&name)
+        || super::client::FACTS.contains(&name)
+}
+
+/// Every section A fact name a catalog may use (see also `lync::FACTS`, `client::FACTS`).
 pub const FACTS: &[&str] = &[
     "im-thumbprint-configured-nowhere",
     "im-servername-configured-nowhere",
@@ -41,10 +48,12 @@ pub struct FactHit {
     /// A sentence for the report (what was compared, what was missing).
     pub note: Option<String>,
     pub related: Vec<String>,
+    /// Values for the fix template that only this fact knows (`domain`, `subject_fqdn`, ...).
+    pub values: Vec<(String, String)>,
 }
 
 impl FactHit {
-    fn new(host: &str, events: Vec<usize>) -> FactHit {
+    pub(crate) fn new(host: &str, events: Vec<usize>) -> FactHit {
         FactHit {
             host: host.to_string(),
             events,
@@ -52,15 +61,16 @@ impl FactHit {
             confidence: Confidence::Confirmed,
             note: None,
             related: Vec::new(),
+            values: Vec::new(),
         }
     }
 
-    fn note(mut self, note: String) -> FactHit {
+    pub(crate) fn note(mut self, note: String) -> FactHit {
         self.note = Some(note);
         self
     }
 
-    fn confidence(mut self, c: Confidence) -> FactHit {
+    pub(crate) fn confidence(mut self, c: Confidence) -> FactHit {
         self.confidence = c;
         self
     }
@@ -81,7 +91,8 @@ pub fn eval(name: &str, f: &Facts, c: &Correlated) -> Vec<FactHit> {
         "mailbox-policy-im-not-ocs" => policy_not_ocs(f),
         "owa-log-without-im-folder" => owa_log_without_im(f),
         "pool-older-than-2015" => pool_too_old(f, c),
-        _ => Vec::new(),
+        n if super::lync::FACTS.contains(&n) => super::lync::eval(n, f, c),
+        n => super::client::eval(n, c),
     }
 }
 
@@ -171,9 +182,14 @@ fn webconfig_on_2016plus(f: &Facts, c: &Correlated) -> Vec<FactHit> {
             }
         };
         if !f.org.override_capture && hit.confidence == Confidence::Confirmed {
-            hit = hit
-                .confidence(Confidence::Likely)
-                .note("no Get-SettingOverride capture: an override may exist that the bundle does not show".into());
+            let why = if f.org.override_capture_damaged {
+                "the Get-SettingOverride capture could not be read completely"
+            } else {
+                "no Get-SettingOverride capture"
+            };
+            hit = hit.confidence(Confidence::Likely).note(format!(
+                "{why}: an override may exist that the bundle does not show"
+            ));
         }
         out.push(hit);
     }
@@ -343,9 +359,7 @@ fn ucma_dll_path_bad(f: &Facts) -> Vec<FactHit> {
                 _ => None,
             };
             if let Some(note) = bad {
-                if f.im_configured(h) {
-                    out.push(FactHit::new(h, vec![*ev]).note(note));
-                }
+                out.push(FactHit::new(h, vec![*ev]).note(note));
             }
         }
     }
@@ -443,7 +457,19 @@ fn owa_log_without_im(f: &Facts) -> Vec<FactHit> {
 
 fn pool_too_old(f: &Facts, c: &Correlated) -> Vec<FactHit> {
     let mut out = Vec::new();
-    if f.org.cs_versions.is_empty() {
+    // The pool's own side: Get-CsServerVersion (confirmed when it is the configured pool's), else
+    // `Server: RTC/x.y` headers of responses in traces and client logs (likely). A `User-Agent`
+    // names the sender and is never read here (causes.md).
+    let versions: Vec<(usize, Option<String>, u32)> = if f.org.cs_versions.is_empty() {
+        f.org
+            .sip_servers
+            .iter()
+            .map(|(e, m)| (*e, None, *m))
+            .collect()
+    } else {
+        f.org.cs_versions.clone()
+    };
+    if versions.is_empty() {
         return out;
     }
     for h in f.hosts.keys() {
@@ -456,22 +482,26 @@ fn pool_too_old(f: &Facts, c: &Correlated) -> Vec<FactHit> {
             .next()
             .map(|(p, _)| p);
         let pool_key = pool.as_deref().and_then(host_key);
-        let of_pool: Vec<_> = f
-            .org
-            .cs_versions
+        let of_pool: Vec<_> = versions
             .iter()
             .filter(|v| v.1.is_some() && v.1 == pool_key)
             .collect();
-        let (rows, confidence) = if of_pool.is_empty() {
+        let (rows, confidence, why) = if of_pool.is_empty() {
+            let why = if f.org.cs_versions.is_empty() {
+                "read from SIP Server headers, not from Get-CsServerVersion"
+            } else {
+                "Get-CsServerVersion was not run on a server named like the configured pool"
+            };
             (
-                f.org.cs_versions.iter().collect::<Vec<_>>(),
+                versions.iter().collect::<Vec<_>>(),
                 Confidence::Likely,
+                Some(why),
             )
         } else {
-            (of_pool, Confidence::Confirmed)
+            (of_pool, Confidence::Confirmed, None)
         };
         if rows.iter().all(|r| r.2 <= 5) {
-            let mut ev: Vec<usize> = rows.iter().map(|r| r.0).collect();
+            let mut ev: Vec<usize> = rows.iter().map(|r| r.0).take(20).collect();
             if let Some((_, vev)) = f.hosts.get(h).and_then(|x| x.version) {
                 ev.push(vev);
             }
@@ -482,10 +512,14 @@ fn pool_too_old(f: &Facts, c: &Correlated) -> Vec<FactHit> {
                     _ => None,
                 })
                 .unwrap_or_else(|| "Lync Server 2013 or older".into());
-            let mut hit = FactHit::new(h, ev).confidence(confidence).note(format!(
+            let mut note = format!(
                 "the IM pool {} runs {product}; Exchange 2016 or later needs Skype for Business Server 2015 or later",
                 pool.as_deref().unwrap_or("(name not in the bundle)")
-            ));
+            );
+            if let Some(why) = why {
+                note.push_str(&format!(" (pool version {why})"));
+            }
+            let mut hit = FactHit::new(h, ev).confidence(confidence).note(note);
             hit.related.extend(pool);
             out.push(hit);
         }

@@ -13,6 +13,16 @@ use std::sync::Arc;
 
 /// Folder names that describe content, not a server, even when they look like computer names.
 const STRUCTURAL: &[&str] = &[
+    "im",
+    "um",
+    "cas",
+    "fe",
+    "edge",
+    "client",
+    "clients",
+    "server",
+    "servers",
+    "tracing",
     "owa",
     "ews",
     "iis",
@@ -155,21 +165,33 @@ impl HostTable {
                 aliases: vec![],
             };
         };
-        // Prefer a short (dot-free) spelling, then the most frequent, then the smallest.
-        let best = sp
+        // The display name is a short name: a dot-free spelling when one was seen, else the first
+        // label of an FQDN. Prefer spellings that were short as written, then ones with capitals
+        // (Windows writes computer names in upper case: `MBX01` over `mbx01` from a lower-case
+        // `Computer` field), then the most frequent, then the smallest for determinism.
+        let shortened = |n: &str| -> String {
+            if n.contains('.') && n.parse::<std::net::IpAddr>().is_err() {
+                n.split('.').next().unwrap_or(n).to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        let name = sp
             .iter()
             .max_by(|(a, ca), (b, cb)| {
-                let sa = !a.contains('.');
-                let sb = !b.contains('.');
-                (sa, *ca, std::cmp::Reverse(*a)).cmp(&(sb, *cb, std::cmp::Reverse(*b)))
+                let key = |n: &str, c: u32| {
+                    let short = shortened(n);
+                    (
+                        !n.contains('.'),
+                        short.chars().any(|ch| ch.is_ascii_uppercase()),
+                        c,
+                        std::cmp::Reverse(short),
+                    )
+                };
+                key(a, **ca).cmp(&key(b, **cb))
             })
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| shortened(n))
             .unwrap_or_else(|| key.to_string());
-        let name = if best.contains('.') && best.parse::<std::net::IpAddr>().is_err() {
-            best.split('.').next().unwrap_or(&best).to_string()
-        } else {
-            best
-        };
         let aliases: BTreeSet<String> = sp.keys().filter(|s| **s != name).cloned().collect();
         HostInfo {
             name,
@@ -240,15 +262,25 @@ pub fn attribute(events: &mut [Event], files: &[FileInfo]) -> (HostTable, Vec<Op
     (table, keys)
 }
 
-/// The host a file's records belong to when they name none.
+/// The host a file's records belong to when they name none: a file-name prefix or folder that is a
+/// host known from record fields first, then a prefix, then a folder that merely looks like a
+/// computer name (so `MBX01/Logging/OWA/InstantMessaging/IM_2024050109-1.LOG` belongs to MBX01,
+/// not to a host "IM").
 pub fn file_host(f: &FileInfo, known: &HostTable) -> (Option<String>, HostFrom) {
-    if let Some((prefix, _)) = f.file_name.split_once('_') {
-        let k = host_key(prefix);
-        if k.as_deref().is_some_and(|k| known.contains(k))
-            || (looks_like_computer_name(prefix) && !is_structural(prefix))
-        {
-            return (Some(prefix.to_string()), HostFrom::FileName);
-        }
+    let prefix = f
+        .file_name
+        .split_once('_')
+        .map(|(p, _)| p)
+        .filter(|p| !is_structural(p));
+    let is_known = |s: &str| host_key(s).is_some_and(|k| known.contains(&k));
+    if let Some(p) = prefix.filter(|p| is_known(p)) {
+        return (Some(p.to_string()), HostFrom::FileName);
+    }
+    if let Some(folder) = f.folders.iter().find(|d| is_known(d) && !is_structural(d)) {
+        return (Some(folder.clone()), HostFrom::Folder);
+    }
+    if let Some(p) = prefix.filter(|p| looks_like_computer_name(p)) {
+        return (Some(p.to_string()), HostFrom::FileName);
     }
     if let Some(folder) = folder_host(&f.folders, known) {
         return (Some(folder), HostFrom::Folder);

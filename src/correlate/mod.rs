@@ -15,10 +15,13 @@ use hosts::HostTable;
 use std::collections::BTreeMap;
 
 /// How events are grouped in time.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CorrelateConfig {
     /// Signals on one host closer than this belong to one incident.
     pub window: Duration,
+    /// UTC offsets of hosts whose records carry local time (client logs), by host key:
+    /// local = UTC + offset. Applied to records of kind `Local` only.
+    pub tz: Vec<(String, Duration)>,
 }
 
 /// The bundle, with hosts resolved and per-host timelines.
@@ -72,6 +75,58 @@ pub fn incidents(times: &[DateTime<Utc>], window: Duration) -> Vec<Incident> {
     out
 }
 
+/// "Now" for a bundle (causes.md conventions): the newest time at which something was logged or
+/// captured. Record times (events, log lines, traces) and file times count; dates inside
+/// configuration values (an override's `WhenChanged`, a certificate's `NotAfter`) do not, so
+/// PowerShell object times are only a last resort. File times of archive members travel with the
+/// bundle; those of loose files on disk usually do too (a copied or extracted collection), but a
+/// repository checkout stamps them with the checkout time, so they are used only when the bundle
+/// has no record or archive-member time.
+pub fn collection_time(events: &[Event], files: &[FileInfo]) -> Option<DateTime<Utc>> {
+    let is_value_time = |e: &&Event| matches!(e.body, crate::model::Body::Object { .. });
+    let newest_record = events
+        .iter()
+        .filter(|e| !is_value_time(e))
+        .filter_map(|e| e.time)
+        .max();
+    let newest_member = files
+        .iter()
+        .filter(|f| f.path.contains('!'))
+        .filter_map(|f| f.mtime)
+        .max();
+    let newest_disk = files
+        .iter()
+        .filter(|f| !f.path.contains('!'))
+        .filter_map(|f| f.mtime)
+        .max();
+    let newest_value = events
+        .iter()
+        .filter(is_value_time)
+        .filter_map(|e| e.time)
+        .max();
+    newest_record
+        .max(newest_member)
+        .or(newest_disk)
+        .or(newest_value)
+}
+
+/// Converts the local times of hosts with a known offset to UTC (`--tz HOST=OFFSET`).
+fn apply_offsets(events: &mut [Event], host_of: &[Option<String>], tz: &[(String, Duration)]) {
+    if tz.is_empty() {
+        return;
+    }
+    for (e, h) in events.iter_mut().zip(host_of) {
+        let Some(h) = h else { continue };
+        if e.ts_kind != crate::model::TsKind::Local {
+            continue;
+        }
+        if let Some((_, off)) = tz.iter().find(|(k, _)| k == h) {
+            e.time = e.time.map(|t| t - *off);
+            e.ts_kind = crate::model::TsKind::Utc;
+        }
+    }
+}
+
 /// Resolves hosts and builds the per-host timelines.
 pub fn correlate(
     bundle: Bundle,
@@ -83,6 +138,7 @@ pub fn correlate(
         diagnostics,
     } = bundle;
     let (hosts, host_of) = hosts::attribute(&mut events, &files);
+    apply_offsets(&mut events, &host_of, &cfg.tz);
     let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, h) in host_of.iter().enumerate() {
         if let Some(h) = h {
@@ -96,17 +152,7 @@ pub fn correlate(
             (ta.is_none(), ta, *a).cmp(&(tb.is_none(), tb, *b))
         });
     }
-    // Record times first; archive-member times count too (they travel with the bundle). The
-    // modification time of a loose file on disk is when it was copied or checked out here, so it is
-    // only a last resort for bundles with no other time at all.
-    let newest_event = events.iter().filter_map(|e| e.time).max();
-    let newest_member = files
-        .iter()
-        .filter(|f| f.path.contains('!'))
-        .filter_map(|f| f.mtime)
-        .max();
-    let newest_disk = files.iter().filter_map(|f| f.mtime).max();
-    let collection_time = newest_event.max(newest_member).or(newest_disk);
+    let collection_time = collection_time(&events, &files);
     (
         Correlated {
             files,

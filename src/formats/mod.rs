@@ -13,16 +13,20 @@ pub mod clixml;
 pub mod csv;
 pub mod csversion;
 pub mod diaginfo;
+pub mod dns;
 pub mod eventcsv;
 pub mod eventtext;
 pub mod eventxml;
 pub mod evtx;
 pub mod exlog;
+pub mod msdiag;
 pub mod pslist;
 pub mod psobject;
 pub mod pstable;
 pub mod reg;
+pub mod sipstack;
 pub mod time;
+pub mod uccapi;
 pub mod webconfig;
 
 /// What a parser knows about the file it reads.
@@ -79,13 +83,18 @@ impl<'a> Chunk<'a> {
 
 /// Whether a format's files can be split into chunks and parsed in parallel.
 pub fn is_chunkable(format: Format) -> bool {
-    matches!(format, Format::ExchangeLog)
+    matches!(
+        format,
+        Format::ExchangeLog | Format::SipStack | Format::UccApi
+    )
 }
 
 /// Splits a chunkable text into chunks of about `target` bytes at record boundaries.
 pub fn split(format: Format, text: &str, target: usize) -> Vec<Chunk<'_>> {
     match format {
         Format::ExchangeLog => exlog::split(text, target),
+        Format::SipStack => sipstack::split(text, target),
+        Format::UccApi => uccapi::split(text, target),
         _ => vec![Chunk::whole(text)],
     }
 }
@@ -106,6 +115,9 @@ pub fn parse_text(format: Format, ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
         Format::Registry => reg::parse(ctx, chunk.text),
         Format::CsServerVersion => csversion::parse(ctx, chunk.text),
         Format::DiagnosticInfoXml => diaginfo::parse(ctx, chunk.text),
+        Format::SipStack => sipstack::parse_chunk(ctx, chunk),
+        Format::UccApi => uccapi::parse_chunk(ctx, chunk),
+        Format::DnsCapture => dns::parse(ctx, chunk.text),
         Format::Evtx => Parsed::default(),
     }
 }

@@ -46,6 +46,7 @@ const NAME_KEYS: &[(&str, &str)] = &[
     ("cssite", "Get-CsSite"),
     ("umdialplan", "Get-UMDialPlan"),
     ("umservice", "Get-UMService"),
+    ("cssipdomain", "Get-CsSipDomain"),
 ];
 
 /// Last segment of a CLIXML type name (generic arguments cut) → canonical cmdlet. Verified type
@@ -143,6 +144,31 @@ fn from_props(p: &Props) -> Option<&'static str> {
         .is_some_and(|r| r.trim_start().starts_with("<Diagnostics"))
     {
         Some(GET_EXCHANGE_DIAGNOSTIC_INFO)
+    } else {
+        from_skype_props(p)
+    }
+}
+
+/// Skype/Lync and Exchange UM cmdlets by their property sets (INFERRED from the cmdlets'
+/// documented output; formats.md has no capture of them).
+fn from_skype_props(p: &Props) -> Option<&'static str> {
+    let has = |n: &str| p.get(n).is_some();
+    let identity = p.text("Identity").unwrap_or("");
+    if has("TrustedApplicationPoolFqdn") && has("ApplicationId") {
+        Some("Get-CsTrustedApplication")
+    } else if identity
+        .get(..23)
+        .is_some_and(|h| h.eq_ignore_ascii_case("TrustedApplicationPool:"))
+    {
+        Some("Get-CsTrustedApplicationPool")
+    } else if has("ExchangeAutodiscoverUrl") {
+        Some("Get-CsOAuthConfiguration")
+    } else if has("URIType") {
+        Some("Get-UMDialPlan")
+    } else if has("UMStartupMode") || (has("DialPlans") && has("Status") && !has("URIType")) {
+        Some("Get-UMService")
+    } else if has("Use") && has("Thumbprint") && (has("AlternativeNames") || has("EffectiveDate")) {
+        Some("Get-CsCertificate")
     } else {
         None
     }

@@ -186,24 +186,55 @@ static CS_VERSION: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|_| unreachable!("literal regex"))
 });
 
-/// Trace formats not supported yet, and the Avaya look-alike that must never be supported as
-/// Lync SIPStack (§6.7). Text starting with one of these is never taken for anything else.
-///
-/// Later issues: when `Format` gains the SIPStack (§6, `TL_…(TF_…) [`), UccApi (§7,
-/// `MM/DD/YYYY|hh:mm:ss.mmm`) and Cisco (§8.2) variants, split this into one regex per format
-/// and return the format here instead of `None`. The Avaya line must keep returning `None`.
+/// Lync / Skype for Business SIPStack header line (§6.1).
+static SIPSTACK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^TL_[A-Z]+\(TF_[A-Z_]+\) \[").unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// Lync / Skype for Business client UccApi line (§7).
+static UCCAPI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{3}")
+        .unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// `Resolve-DnsName` table header (§9): `Name  Type  TTL  Section`, runs of spaces vary.
+static DNS_TABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^Name\s+Type\s+TTL\s+Section\b").unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// Trace formats not supported yet (Cisco, §8.2), and the Avaya look-alike that must never be
+/// taken for Lync SIPStack (§6.7). Text starting with one of these is never taken for anything
+/// else. When `Format` gains the Cisco variants, return them here; the Avaya line must keep
+/// returning `None`.
 static TRACE_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:",
-        r"TL_[A-Z]+\(TF_[A-Z_]+\) \[",              // Lync SIPStack §6
-        r"|\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{3}", // UccApi §7
-        r"|\s?\d{1,2}:\d\d:\d\d\.\d{3}\s*\|",       // Cisco SDI/XCP §8.2
+        r"\s?\d{1,2}:\d\d:\d\d\.\d{3}\s*\|", // Cisco SDI/XCP §8.2
         r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)", // log4j
         r"|\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\.\d{3} \[0x", // Avaya, reject §6.7
         r")"
     ))
     .unwrap_or_else(|_| unreachable!("literal regex"))
 });
+
+/// nslookup output (a `Server:` line then an `Address:` line, possibly after an echoed
+/// `> set type=…`), a `Resolve-DnsName` table, or `Resolve-DnsName` error records (§9).
+fn is_dns_capture(lines: &[&str]) -> bool {
+    let meaningful: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('>'))
+        .take(12)
+        .collect();
+    meaningful.windows(2).any(|w| {
+        (w[0].starts_with("Server:") || w[0].starts_with("Default Server:"))
+            && w[1].starts_with("Address:")
+    }) || meaningful.iter().any(|l| {
+        DNS_TABLE.is_match(l)
+            || l.starts_with("Resolve-DnsName : ")
+            || l.contains("FullyQualifiedErrorId : DNS_ERROR_")
+    })
+}
 
 fn sniff_lines(head: &str) -> Option<Format> {
     let all: Vec<&str> = lines(head).take(MAX_LINES).collect();
@@ -223,8 +254,17 @@ fn sniff_lines(head: &str) -> Option<Format> {
     if is_exchange_software(first) || (!first.starts_with('#') && is_exchange_software(next)) {
         return Some(Format::ExchangeLog);
     }
+    if SIPSTACK.is_match(first) {
+        return Some(Format::SipStack);
+    }
+    if UCCAPI.is_match(first) {
+        return Some(Format::UccApi);
+    }
     if TRACE_LINE.is_match(first) {
         return None;
+    }
+    if is_dns_capture(&all[start..]) {
+        return Some(Format::DnsCapture);
     }
     if first.starts_with("#TYPE ") {
         let header = all[start + 1..]
@@ -589,10 +629,22 @@ mod tests {
             s("01/08/2022-11:36:14.354 [0x000021ac] - --> Message to Send (Dest Address IP:  10.50.14.2:4165):$$begin_record\r\nDirection : outgoing\r\nStart-Line : x\r\n"),
             None
         );
-        assert_eq!(s("TL_INFO(TF_PROTOCOL) [0]0F28.0C74::01/18/2012-05:00:43.101.0000ab01 (SIPStack,SIPAdminLog::TraceProtocolRecord:1224.idx(196))$$begin_record\r\n"), None);
+        assert_eq!(s("TL_INFO(TF_PROTOCOL) [0]0F28.0C74::01/18/2012-05:00:43.101.0000ab01 (SIPStack,SIPAdminLog::TraceProtocolRecord:1224.idx(196))$$begin_record\r\n"), Some(Format::SipStack));
         assert_eq!(
             s("01/15/2012|11:30:10.163 1A2C:1B3D INFO  :: Sending Packet - x\r\n"),
-            None
+            Some(Format::UccApi)
+        );
+        assert_eq!(
+            s("Server:  dc01.contoso.local\r\nAddress:  10.0.0.10\r\n\r\nNon-authoritative answer:\r\nName:    mail.contoso.com\r\nAddress:  10.0.0.20\r\n"),
+            Some(Format::DnsCapture)
+        );
+        assert_eq!(
+            s("\r\nName                           Type   TTL   Section    IPAddress\r\n----                           ----   ---   -------    ---------\r\nmail.contoso.com               A      3600  Answer     10.0.0.20\r\n"),
+            Some(Format::DnsCapture)
+        );
+        assert_eq!(
+            s("Resolve-DnsName : autodiscover.contoso.com : DNS name does not exist\r\nAt line:1 char:1\r\n    + FullyQualifiedErrorId : DNS_ERROR_RCODE_NAME_ERROR,Microsoft.DnsClient.Commands.ResolveDnsName\r\n"),
+            Some(Format::DnsCapture)
         );
         assert_eq!(
             s("The quick brown fox\r\njumps over the lazy dog.\r\n"),

@@ -14,7 +14,7 @@
 //! No field holds wall-clock time of the analysing machine, so output is byte-identical across runs.
 
 use super::{format_name, rfc3339, Report, Reporter};
-use crate::classify::evidence;
+use crate::classify::{evidence, Finding};
 use crate::model::{Diagnostic, Event};
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -74,50 +74,52 @@ pub fn event(e: &Event, host_key: Option<&str>) -> Value {
     })
 }
 
+/// The JSON object of a finding (also the `event` of a Splunk HEC envelope).
+pub fn finding(f: &Finding) -> Value {
+    let evidence: Vec<Value> = f
+        .evidence
+        .iter()
+        .map(|e| {
+            json!({
+                "path": &*e.path,
+                "line": pos(e.line),
+                "record": pos(e.record),
+                "offset": if e.line == 0 && e.record == 0 { Value::Null } else { json!(e.offset) },
+                "format": format_name(e.format),
+                "time": e.time.as_ref().map(rfc3339),
+                "excerpt": e.excerpt,
+                "signal": e.signal,
+                "role": e.role,
+            })
+        })
+        .collect();
+    json!({
+        "type": "finding",
+        "id": f.id,
+        "title": f.title,
+        "severity": f.severity,
+        "confidence": f.confidence,
+        "host": f.host,
+        "related_hosts": f.related_hosts,
+        "first_seen": f.first_seen.as_ref().map(rfc3339),
+        "last_seen": f.last_seen.as_ref().map(rfc3339),
+        "evidence": evidence,
+        "notes": f.notes,
+        "fix": f.fix,
+        "source": f.source,
+        "absorbed": f.absorbed,
+        "incidents": f.incidents.iter().map(|i| json!({
+            "start": rfc3339(&i.start),
+            "end": rfc3339(&i.end),
+            "events": i.events,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 impl Reporter for JsonLines {
     fn write(&mut self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for f in &r.analysis.findings {
-            let evidence: Vec<Value> = f
-                .evidence
-                .iter()
-                .map(|e| {
-                    json!({
-                        "path": &*e.path,
-                        "line": pos(e.line),
-                        "record": pos(e.record),
-                        "offset": if e.line == 0 && e.record == 0 { Value::Null } else { json!(e.offset) },
-                        "format": format_name(e.format),
-                        "time": e.time.as_ref().map(rfc3339),
-                        "excerpt": e.excerpt,
-                        "signal": e.signal,
-                        "role": e.role,
-                    })
-                })
-                .collect();
-            line(
-                out,
-                &json!({
-                    "type": "finding",
-                    "id": f.id,
-                    "title": f.title,
-                    "severity": f.severity,
-                    "confidence": f.confidence,
-                    "host": f.host,
-                    "related_hosts": f.related_hosts,
-                    "first_seen": f.first_seen.as_ref().map(rfc3339),
-                    "last_seen": f.last_seen.as_ref().map(rfc3339),
-                    "evidence": evidence,
-                    "notes": f.notes,
-                    "fix": f.fix,
-                    "source": f.source,
-                    "absorbed": f.absorbed,
-                    "incidents": f.incidents.iter().map(|i| json!({
-                        "start": rfc3339(&i.start),
-                        "end": rfc3339(&i.end),
-                        "events": i.events,
-                    })).collect::<Vec<_>>(),
-                }),
-            )?;
+            line(out, &finding(f))?;
         }
         for d in &r.diagnostics {
             line(out, &diagnostic(d))?;

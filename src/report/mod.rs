@@ -1,12 +1,19 @@
 //! Stage 6: everything the engineer or a SIEM reads, behind one interface.
 //!
-//! Why this module exists: the same analysis goes out as human text and as JSON lines (and later
-//! SIEM schemas and HTML). [`Report`] is the complete, already sorted result of a run; each output
+//! Why this module exists: the same analysis goes out as human text, JSON lines, four SIEM
+//! schemas (ECS, OCSF, Splunk HEC, CEF), timelines and one HTML file. [`Report`] is the complete, already sorted result of a run; each output
 //! format is one [`Reporter`] in its own file that only formats it. Nothing in the library prints
 //! to stdout directly: reporters write to the `Write` they are given.
 
+pub mod cef;
+pub mod ecs;
+pub mod hec;
+pub mod html;
 pub mod human;
 pub mod jsonl;
+pub mod ocsf;
+pub mod siem;
+pub mod timeline;
 
 use crate::classify::Analysis;
 use crate::model::{DiagLevel, Diagnostic, Format};
@@ -73,6 +80,10 @@ pub struct Report {
     pub analysis: Analysis,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Every normalised event of the bundle as timeline rows, sorted by time then source. Filled
+    /// only by [`crate::timeline`] (the timeline and HTML outputs); empty from [`crate::analyze`],
+    /// which keeps only the events the catalog can use.
+    pub timeline: Vec<timeline::Row>,
 }
 
 impl Report {
@@ -92,13 +103,66 @@ pub trait Reporter {
 pub enum OutputFormat {
     Human,
     Jsonl,
+    /// Elastic Common Schema 9.4 documents, one per line.
+    Ecs,
+    /// OCSF 1.5.0 Detection Findings, one per line.
+    Ocsf,
+    /// Splunk HTTP Event Collector envelopes, one per line.
+    Hec,
+    /// ArcSight CEF lines.
+    Cef,
+    /// Every event plus the findings, as CSV.
+    TimelineCsv,
+    /// Every event plus the findings, as JSON lines.
+    TimelineJsonl,
+    /// One self-contained HTML file.
+    Html,
+}
+
+impl OutputFormat {
+    /// Whether the format shows every event of the bundle (run [`crate::timeline`], not
+    /// [`crate::analyze`]).
+    pub fn needs_events(self) -> bool {
+        matches!(
+            self,
+            OutputFormat::TimelineCsv | OutputFormat::TimelineJsonl | OutputFormat::Html
+        )
+    }
+}
+
+/// How to write a report, besides its format.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Colour in the human report.
+    pub color: bool,
+    /// The wall-clock time of the run, written only when the user asked for it (`--stamp`);
+    /// without it, machine output is byte-identical across runs.
+    pub stamp: Option<DateTime<Utc>>,
 }
 
 /// A reporter for a format.
 pub fn reporter(format: OutputFormat, color: bool) -> Box<dyn Reporter> {
+    reporter_with(
+        format,
+        &Options {
+            color,
+            ..Options::default()
+        },
+    )
+}
+
+/// A reporter for a format, with options.
+pub fn reporter_with(format: OutputFormat, o: &Options) -> Box<dyn Reporter> {
     match format {
-        OutputFormat::Human => Box::new(human::Human { color }),
+        OutputFormat::Human => Box::new(human::Human { color: o.color }),
         OutputFormat::Jsonl => Box::new(jsonl::JsonLines),
+        OutputFormat::Ecs => Box::new(ecs::Ecs { stamp: o.stamp }),
+        OutputFormat::Ocsf => Box::new(ocsf::Ocsf { stamp: o.stamp }),
+        OutputFormat::Hec => Box::new(hec::Hec { stamp: o.stamp }),
+        OutputFormat::Cef => Box::new(cef::Cef { stamp: o.stamp }),
+        OutputFormat::TimelineCsv => Box::new(timeline::Csv),
+        OutputFormat::TimelineJsonl => Box::new(timeline::JsonLines),
+        OutputFormat::Html => Box::new(html::Html { stamp: o.stamp }),
     }
 }
 

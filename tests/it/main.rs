@@ -8,6 +8,8 @@ mod cli;
 mod codepaths;
 mod grammars;
 mod hostile;
+mod outputs;
 mod real_data;
 mod samples;
+mod siem;
 mod util;
