@@ -51,7 +51,7 @@ function hostileBundle() {
 
 (async () => {
   const main = report(
-    ['samples/owa-im-webconfig-on-2016plus/positive', 'samples/healthy-exchange2016'],
+    ['samples/mixed-exchange-pool-client'],
     path.join(out, 'report.html')
   );
   const hostile = report([hostileBundle()], path.join(out, 'hostile.html'));
@@ -97,12 +97,12 @@ function hostileBundle() {
     check(!(await page.locator('section.host[data-host="MBX01"]').isVisible()), 'host filter hides MBX01');
     await page.selectOption('#f-host', '');
 
-    // Source filter: only web-config rows remain among timeline event rows.
+    // Source filter: only sipstack rows remain among timeline event rows.
     const allRows = await page.locator('tr.ev:visible').count();
-    await page.selectOption('#f-src', 'web-config');
+    await page.selectOption('#f-src', 'sipstack');
     const shownSources = await page.locator('tr.ev:visible').evaluateAll((els) => els.map((e) => e.dataset.source));
-    check(shownSources.length > 0 && shownSources.length < allRows && shownSources.every((s) => s === 'web-config'),
-      `source filter shows only web-config rows (${shownSources.length} of ${allRows})`);
+    check(shownSources.length > 0 && shownSources.length < allRows && shownSources.every((s) => s === 'sipstack'),
+      `source filter shows only sipstack rows (${shownSources.length} of ${allRows})`);
     await page.selectOption('#f-src', '');
     await page.check('#f-evidence');
     const evOnly = await page.locator('tr.ev:visible').count();
