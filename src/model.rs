@@ -54,6 +54,20 @@ pub enum Format {
     UccApi,
     /// `nslookup` and `Resolve-DnsName` output (§9).
     DnsCapture,
+    /// Cisco IM and Presence SDI traces: SIP Proxy `esp`, Presence Engine `epe` (§8.2).
+    CiscoSdi,
+    /// Cisco IM and Presence XCP traces (§8.2).
+    CiscoXcp,
+    /// Cisco IM and Presence log4j service logs (§8.2).
+    CiscoLog4j,
+    /// RTMT `TraceCollectionResult*.xml` manifest (§8.1; element names NOT KNOWN).
+    RtmtManifest,
+    /// Presence Gateway page text with the "Exchange Server Status" lines (§8.3).
+    CiscoGateway,
+    /// X.509 certificates: PEM, DER, or `show cert`-style text (§8.6).
+    X509,
+    /// EWS SOAP responses and faults, EWS Managed API traces (§8.5).
+    EwsTrace,
 }
 
 impl Format {
@@ -76,6 +90,13 @@ impl Format {
         Format::SipStack,
         Format::UccApi,
         Format::DnsCapture,
+        Format::CiscoSdi,
+        Format::CiscoXcp,
+        Format::CiscoLog4j,
+        Format::RtmtManifest,
+        Format::CiscoGateway,
+        Format::X509,
+        Format::EwsTrace,
     ];
 
     /// The stable name used in JSON output and on the command line.
@@ -98,6 +119,13 @@ impl Format {
             Format::SipStack => "sipstack",
             Format::UccApi => "uccapi",
             Format::DnsCapture => "dns-capture",
+            Format::CiscoSdi => "cisco-sdi",
+            Format::CiscoXcp => "cisco-xcp",
+            Format::CiscoLog4j => "cisco-log4j",
+            Format::RtmtManifest => "rtmt-manifest",
+            Format::CiscoGateway => "cisco-gateway",
+            Format::X509 => "x509",
+            Format::EwsTrace => "ews-trace",
         }
     }
 }

@@ -178,7 +178,7 @@ fn process_file(
     let mut diagnostics = Vec::new();
     let head = &bytes[..bytes.len().min(4096)];
     let parsed = match sniff::sniff_bytes(head) {
-        Kind::Format(f) if f == Format::Evtx => {
+        Kind::Format(f) if matches!(f, Format::Evtx | Format::X509) => {
             info.format = Some(f);
             formats::parse_binary(f, &ctx, bytes)
         }

@@ -9,6 +9,8 @@ use crate::model::{Format, Parsed};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+pub mod cisco;
+pub mod cisco_gateway;
 pub mod clixml;
 pub mod csv;
 pub mod csversion;
@@ -18,16 +20,19 @@ pub mod eventcsv;
 pub mod eventtext;
 pub mod eventxml;
 pub mod evtx;
+pub mod ewstrace;
 pub mod exlog;
 pub mod msdiag;
 pub mod pslist;
 pub mod psobject;
 pub mod pstable;
 pub mod reg;
+pub mod rtmt;
 pub mod sipstack;
 pub mod time;
 pub mod uccapi;
 pub mod webconfig;
+pub mod x509;
 
 /// What a parser knows about the file it reads.
 #[derive(Clone, Debug)]
@@ -85,7 +90,7 @@ impl<'a> Chunk<'a> {
 pub fn is_chunkable(format: Format) -> bool {
     matches!(
         format,
-        Format::ExchangeLog | Format::SipStack | Format::UccApi
+        Format::ExchangeLog | Format::SipStack | Format::UccApi | Format::CiscoLog4j
     )
 }
 
@@ -95,6 +100,7 @@ pub fn split(format: Format, text: &str, target: usize) -> Vec<Chunk<'_>> {
         Format::ExchangeLog => exlog::split(text, target),
         Format::SipStack => sipstack::split(text, target),
         Format::UccApi => uccapi::split(text, target),
+        Format::CiscoLog4j => cisco::split_log4j(text, target),
         _ => vec![Chunk::whole(text)],
     }
 }
@@ -118,6 +124,13 @@ pub fn parse_text(format: Format, ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
         Format::SipStack => sipstack::parse_chunk(ctx, chunk),
         Format::UccApi => uccapi::parse_chunk(ctx, chunk),
         Format::DnsCapture => dns::parse(ctx, chunk.text),
+        Format::CiscoSdi => cisco::parse_sdi(ctx, chunk.text),
+        Format::CiscoXcp => cisco::parse_xcp(ctx, chunk.text),
+        Format::CiscoLog4j => cisco::parse_log4j(ctx, chunk),
+        Format::RtmtManifest => rtmt::parse(ctx, chunk.text),
+        Format::CiscoGateway => cisco_gateway::parse(ctx, chunk.text),
+        Format::X509 => x509::parse_text(ctx, chunk.text),
+        Format::EwsTrace => ewstrace::parse(ctx, chunk.text),
         Format::Evtx => Parsed::default(),
     }
 }
@@ -126,6 +139,7 @@ pub fn parse_text(format: Format, ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 pub fn parse_binary(format: Format, ctx: &FileCtx, bytes: &[u8]) -> Parsed {
     match format {
         Format::Evtx => evtx::parse(ctx, bytes),
+        Format::X509 => x509::parse_der(ctx, bytes),
         _ => Parsed::default(),
     }
 }

@@ -25,6 +25,16 @@ pub fn is_tar_header(head: &[u8]) -> bool {
     head.get(257..262) == Some(b"ustar")
 }
 
+/// A DER X.509 certificate: `SEQUENCE` (long form length) holding a `SEQUENCE` (the TBS part) that
+/// starts with the `[0]` version tag or an `INTEGER` serial (§8.6).
+fn is_der_certificate(head: &[u8]) -> bool {
+    match head {
+        [0x30, 0x82, _, _, 0x30, 0x82, _, _, t, ..] => *t == 0xA0 || *t == 0x02,
+        [0x30, 0x81, _, 0x30, 0x81, _, t, ..] => *t == 0xA0 || *t == 0x02,
+        _ => false,
+    }
+}
+
 /// Recognises binary containers and binary formats from the first bytes.
 pub fn sniff_bytes(head: &[u8]) -> Kind {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
@@ -33,6 +43,8 @@ pub fn sniff_bytes(head: &[u8]) -> Kind {
         Kind::Gzip
     } else if head.starts_with(b"ElfFile\0") {
         Kind::Format(Format::Evtx)
+    } else if is_der_certificate(head) {
+        Kind::Format(Format::X509)
     } else if is_tar_header(head) {
         Kind::Tar
     } else {
@@ -47,7 +59,7 @@ pub fn sniff_text(text: &str, file_name: &str) -> Option<Format> {
     if head.trim_start().starts_with('<') {
         return sniff_xml(cut(text, XML_SCAN), file_name);
     }
-    sniff_lines(head)
+    sniff_lines(head, file_name)
 }
 
 /// The command of a leading command-echo line (`PS C:\> Get-X | fl` → `Get-X | fl`), if the
@@ -136,7 +148,25 @@ fn sniff_xml(scan: &str, file_name: &str) -> Option<Format> {
     if memchr::memmem::find(scan.as_bytes(), b"<IMSettings").is_some() {
         return Some(Format::DiagnosticInfoXml);
     }
+    // 5. RTMT trace collection manifest: its element names are NOT KNOWN (§8.1), so the file name
+    //    `TraceCollectionResult*.xml` breaks the tie for an XML document.
+    if starts_with_ci(file_name, "TraceCollectionResult") {
+        return Some(Format::RtmtManifest);
+    }
+    // 6. EWS SOAP responses and faults, EWS Managed API traces (§8.5).
+    let b = scan.as_bytes();
+    if local == "Trace" && root_tag.contains("Tag=\"Ews")
+        || (memchr::memmem::find(b, b"schemas.microsoft.com/exchange/services/2006").is_some()
+            && (local == "Envelope" || local == "Trace" || local == "Traces"))
+    {
+        return Some(Format::EwsTrace);
+    }
     None
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// Skips white space, `<?…?>`, comments and `<!DOCTYPE …>`; `None` if the text ends first.
@@ -202,19 +232,30 @@ static DNS_TABLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^Name\s+Type\s+TTL\s+Section\b").unwrap_or_else(|_| unreachable!("literal regex"))
 });
 
-/// Trace formats not supported yet (Cisco, §8.2), and the Avaya look-alike that must never be
-/// taken for Lync SIPStack (§6.7). Text starting with one of these is never taken for anything
-/// else. When `Format` gains the Cisco variants, return them here; the Avaya line must keep
-/// returning `None`.
+/// Cisco SDI line (§8.2): time of day, `|`, an optional ctime prefix, then `PID(` (the published
+/// rendering also shows `ID(`).
+static CISCO_SDI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s?\d{1,2}:\d\d:\d\d\.\d{3}\s*\|\[?(?:[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} \d{4}\]\s)?P?ID\(")
+        .unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// Any Cisco time-of-day line (`hh:mm:ss.mmm |…`): XCP, or SDI / Presence Engine by file name.
+static CISCO_TIME_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s?\d{1,2}:\d\d:\d\d\.\d{3}\s*\|")
+        .unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// Cisco log4j line (§8.2).
+static CISCO_LOG4J: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s")
+        .unwrap_or_else(|_| unreachable!("literal regex"))
+});
+
+/// The Avaya Contact Center look-alike, which must never be taken for Lync SIPStack (§6.7) nor
+/// for anything else.
 static TRACE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:",
-        r"\s?\d{1,2}:\d\d:\d\d\.\d{3}\s*\|", // Cisco SDI/XCP §8.2
-        r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)", // log4j
-        r"|\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\.\d{3} \[0x", // Avaya, reject §6.7
-        r")"
-    ))
-    .unwrap_or_else(|_| unreachable!("literal regex"))
+    Regex::new(r"^\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\.\d{3} \[0x")
+        .unwrap_or_else(|_| unreachable!("literal regex"))
 });
 
 /// nslookup output (a `Server:` line then an `Address:` line, possibly after an echoed
@@ -236,7 +277,7 @@ fn is_dns_capture(lines: &[&str]) -> bool {
     })
 }
 
-fn sniff_lines(head: &str) -> Option<Format> {
+fn sniff_lines(head: &str, file_name: &str) -> Option<Format> {
     let all: Vec<&str> = lines(head).take(MAX_LINES).collect();
     let blank = |l: &&str| l.trim().is_empty();
     let mut start = all.iter().position(|l| !blank(l))?;
@@ -259,6 +300,32 @@ fn sniff_lines(head: &str) -> Option<Format> {
     }
     if UCCAPI.is_match(first) {
         return Some(Format::UccApi);
+    }
+    if CISCO_LOG4J.is_match(first) {
+        return Some(Format::CiscoLog4j);
+    }
+    if CISCO_SDI.is_match(first) {
+        return Some(Format::CiscoSdi);
+    }
+    if CISCO_TIME_LINE.is_match(first) {
+        // The Presence Engine line is NOT KNOWN (§8.2): `epe`/`esp` files are SDI traces whatever
+        // their first line; every other `time |` file is XCP.
+        let n = file_name.to_ascii_lowercase();
+        return Some(if n.starts_with("epe") || n.starts_with("esp") {
+            Format::CiscoSdi
+        } else {
+            Format::CiscoXcp
+        });
+    }
+    if first.trim() == "-----BEGIN CERTIFICATE-----" || first.trim() == "Certificate:" {
+        return Some(Format::X509);
+    }
+    if all[start..]
+        .iter()
+        .take(12)
+        .any(|l| l.trim_start().starts_with("Presence Gateway Type"))
+    {
+        return Some(Format::CiscoGateway);
     }
     if TRACE_LINE.is_match(first) {
         return None;
