@@ -90,7 +90,8 @@ fn run(
     let pre = Prefilter::new(catalog);
     let keep = |e: &Event| keep_all || pre.keep(e);
     let bundle = pipeline::load_with_progress(paths, &cfg.parse, &keep, progress);
-    let (correlated, diagnostics) = correlate::correlate(bundle, &cfg.correlate);
+    let (correlated, mut diagnostics) = correlate::correlate(bundle, &cfg.correlate);
+    diagnostics.extend(correlate::coverage_gaps(&correlated));
     let analysis = classify::classify(&correlated, catalog);
     let mut summary = Summary::from_files(&correlated.files, &diagnostics);
     summary.findings = analysis.findings.len() as u64;

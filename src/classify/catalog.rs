@@ -98,6 +98,70 @@ const BUILTIN: &[(&str, &str)] = &[
         "client-cert-untrusted",
         include_str!("../../grammars/causes/client-cert-untrusted.toml"),
     ),
+    (
+        "cup-ad-username-mismatch",
+        include_str!("../../grammars/causes/cup-ad-username-mismatch.toml"),
+    ),
+    (
+        "cup-ews-auth-failed",
+        include_str!("../../grammars/causes/cup-ews-auth-failed.toml"),
+    ),
+    (
+        "cup-ews-bad-certificate",
+        include_str!("../../grammars/causes/cup-ews-bad-certificate.toml"),
+    ),
+    (
+        "cup-ews-cert-chain-missing",
+        include_str!("../../grammars/causes/cup-ews-cert-chain-missing.toml"),
+    ),
+    (
+        "cup-ews-cn-mismatch",
+        include_str!("../../grammars/causes/cup-ews-cn-mismatch.toml"),
+    ),
+    (
+        "cup-ews-network-error",
+        include_str!("../../grammars/causes/cup-ews-network-error.toml"),
+    ),
+    (
+        "cup-ews-o365-retired",
+        include_str!("../../grammars/causes/cup-ews-o365-retired.toml"),
+    ),
+    (
+        "cup-ews-san-mismatch",
+        include_str!("../../grammars/causes/cup-ews-san-mismatch.toml"),
+    ),
+    (
+        "cup-ews-ssl-failed",
+        include_str!("../../grammars/causes/cup-ews-ssl-failed.toml"),
+    ),
+    (
+        "cup-ews-unreachable",
+        include_str!("../../grammars/causes/cup-ews-unreachable.toml"),
+    ),
+    (
+        "cup-impersonation-denied",
+        include_str!("../../grammars/causes/cup-impersonation-denied.toml"),
+    ),
+    (
+        "cup-ntlmv2-session-security",
+        include_str!("../../grammars/causes/cup-ntlmv2-session-security.toml"),
+    ),
+    (
+        "cup-pe-restart-pending",
+        include_str!("../../grammars/causes/cup-pe-restart-pending.toml"),
+    ),
+    (
+        "cup-troubleshooter-limit",
+        include_str!("../../grammars/causes/cup-troubleshooter-limit.toml"),
+    ),
+    (
+        "cup-user-moved",
+        include_str!("../../grammars/causes/cup-user-moved.toml"),
+    ),
+    (
+        "cup-wildcard-depth",
+        include_str!("../../grammars/causes/cup-wildcard-depth.toml"),
+    ),
 ];
 
 /// Finding severity, most severe first.

@@ -98,6 +98,22 @@ pub const KINDS: &[EvidenceKind] = &[
         label: "nslookup / Resolve-DnsName output for the autodiscover names",
     },
     EvidenceKind {
+        id: "cisco-gateway",
+        label: "Cisco IM and Presence Presence Gateway page (Exchange Server Status)",
+    },
+    EvidenceKind {
+        id: "cisco-traces",
+        label: "Cisco IM and Presence traces (Presence Engine / SIP Proxy SDI, XCP, log4j) from RTMT",
+    },
+    EvidenceKind {
+        id: "ews-logs",
+        label: "Exchange EWS logs (V15\\Logging\\Ews) or EWS SOAP traces",
+    },
+    EvidenceKind {
+        id: "certificates",
+        label: "certificate files (the Exchange IIS certificate, the cup-trust chain)",
+    },
+    EvidenceKind {
         id: "cs-version",
         label: "Skype/Lync pool version (Get-CsServerVersion)",
     },
@@ -148,8 +164,18 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
                     out.insert("client-registry");
                 }
             }
-            Body::LogRow { .. } => {
-                out.insert("owa-logs");
+            Body::LogRow { log_type, fields } => {
+                let t = log_type.to_ascii_lowercase();
+                if t.starts_with("cisco-") {
+                    out.insert("cisco-traces");
+                } else if t == "ews-trace"
+                    || t.contains("ews")
+                    || fields.get("SoapAction").is_some()
+                {
+                    out.insert("ews-logs");
+                } else {
+                    out.insert("owa-logs");
+                }
             }
             Body::Sip(s) if s.kind == "client" => {
                 out.insert("client-logs");
@@ -175,6 +201,9 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
                     "Get-CsOAuthConfiguration" => "cs-oauth",
                     "Get-CsCertificate" => "cs-certificate",
                     "Get-CsSipDomain" => "cs-sipdomain",
+                    "PresenceGateway" => "cisco-gateway",
+                    "X509Certificate" => "certificates",
+                    "TraceCollectionResult" => "cisco-traces",
                     _ => continue,
                 };
                 out.insert(kind);

@@ -221,6 +221,10 @@ pub struct Facts {
     pub hosts: BTreeMap<String, HostFacts>,
     pub org: OrgFacts,
     pub lync: super::lync::LyncFacts,
+    pub cisco: super::cisco::CiscoFacts,
+    /// Non-CA X.509 certificates found as files (cup-trust leaves, exported IIS certificates):
+    /// (event, CN and SAN names, lower case).
+    pub leaf_certs: Vec<(usize, Vec<String>)>,
 }
 
 fn text(p: &Props, name: &str) -> Option<String> {
@@ -307,6 +311,7 @@ fn host_entry<'a>(f: &'a mut Facts, host: &Option<String>) -> Option<&'a mut Hos
 pub fn build(c: &Correlated) -> Facts {
     let mut f = Facts {
         lync: super::lync::build(c),
+        cisco: super::cisco::build(c),
         ..Facts::default()
     };
     for (i, e) in c.events.iter().enumerate() {
@@ -480,6 +485,18 @@ pub fn build(c: &Correlated) -> Facts {
                     enabled: boolean(p, "InstantMessagingEnabled"),
                     im_type: text(p, "InstantMessagingType"),
                 });
+            }
+            "X509Certificate"
+                if text(p, "IsCA").is_none_or(|v| !v.eq_ignore_ascii_case("true")) =>
+            {
+                let mut names: Vec<String> = text(p, "CN")
+                    .map(|n| n.to_ascii_lowercase())
+                    .into_iter()
+                    .collect();
+                if let Some(v) = p.get("SAN") {
+                    names.extend(v.items().iter().map(|s| s.to_ascii_lowercase()));
+                }
+                f.leaf_certs.push((i, names));
             }
             "Get-CsServerVersion" => {
                 if let Some(m) = text(p, "Major").and_then(|m| m.parse().ok()) {

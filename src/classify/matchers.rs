@@ -303,7 +303,14 @@ impl Prefilter {
                     || self.bare_ids.binary_search(&w.event_id).is_ok()
                     || self.text.is_match(&record_text(e))
             }
-            Body::LogRow { .. } => self.text.is_match(&record_text(e)),
+            // Cisco traces and EWS outcomes feed section D facts (Presence Engine starts, changes,
+            // 401/200 sequences), so they are kept whole; other logs only when a signal can match.
+            Body::LogRow { log_type, fields } => {
+                super::cisco::is_relevant(e)
+                    || log_type.to_ascii_lowercase().contains("ews")
+                    || fields.get("SoapAction").is_some()
+                    || self.text.is_match(&record_text(e))
+            }
             // Traces are large: keep the records that can carry a failure or a version, not every
             // successful SIP exchange.
             Body::Sip(s) => {

@@ -8,6 +8,7 @@
 //! from `rules.rs`.
 
 pub mod catalog;
+pub mod cisco;
 pub mod client;
 pub mod evidence;
 pub mod facts;

@@ -18,6 +18,7 @@ pub fn is_fact(name: &str) -> bool {
     FACTS.contains(&name)
         || super::lync::FACTS.contains(&name)
         || super::client::FACTS.contains(&name)
+        || super::cisco::FACTS.contains(&name)
 }
 
 /// Every section A fact name a catalog may use (see also `lync::FACTS`, `client::FACTS`).
@@ -70,6 +71,14 @@ impl FactHit {
         self
     }
 
+    /// Adds a related host (ignored when empty).
+    pub(crate) fn related(mut self, host: &str) -> FactHit {
+        if !host.is_empty() {
+            self.related.push(host.to_string());
+        }
+        self
+    }
+
     pub(crate) fn confidence(mut self, c: Confidence) -> FactHit {
         self.confidence = c;
         self
@@ -92,6 +101,7 @@ pub fn eval(name: &str, f: &Facts, c: &Correlated) -> Vec<FactHit> {
         "owa-log-without-im-folder" => owa_log_without_im(f),
         "pool-older-than-2015" => pool_too_old(f, c),
         n if super::lync::FACTS.contains(&n) => super::lync::eval(n, f, c),
+        n if super::cisco::FACTS.contains(&n) => super::cisco::eval(n, f, c),
         n => super::client::eval(n, c),
     }
 }

@@ -110,6 +110,65 @@ pub fn collection_time(events: &[Event], files: &[FileInfo]) -> Option<DateTime<
         .or(newest_value)
 }
 
+/// Coverage gaps of RTMT collections (formats.md §8.1): every file a `TraceCollectionResult`
+/// manifest lists (or marks as failed) that the bundle does not hold becomes a diagnostic, so the
+/// engineer knows which traces are lost rather than absent by chance.
+pub fn coverage_gaps(c: &Correlated) -> Vec<crate::model::Diagnostic> {
+    use crate::model::{Body, DiagLevel, Diagnostic, Value};
+    let leaf = |p: &str| {
+        p.rsplit(['/', '\\', '!'])
+            .next()
+            .unwrap_or(p)
+            .to_ascii_lowercase()
+    };
+    let have: std::collections::BTreeSet<String> = c
+        .files
+        .iter()
+        .flat_map(|f| {
+            let name = f.file_name.to_ascii_lowercase();
+            let plain = name.strip_suffix(".gz").map(str::to_string);
+            std::iter::once(name).chain(plain)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for e in &c.events {
+        let Body::Object {
+            command: Some(cmd),
+            props,
+            ..
+        } = &e.body
+        else {
+            continue;
+        };
+        if cmd != "TraceCollectionResult" {
+            continue;
+        }
+        let node = props.text("Node").unwrap_or("(node not named)");
+        let list = |name: &str| match props.get(name) {
+            Some(Value::List { items, .. }) => items.clone(),
+            Some(Value::Text(t)) => vec![t.clone()],
+            _ => Vec::new(),
+        };
+        for f in list("Files") {
+            let l = leaf(&f);
+            if !l.is_empty() && !have.contains(&l) && !have.contains(l.trim_end_matches(".gz")) {
+                out.push(
+                    Diagnostic::at(DiagLevel::Warning, &e.loc, e.format, format!("coverage gap: the manifest lists {f} for node {node}, but the bundle does not hold it"))
+                );
+            }
+        }
+        for f in list("Failed") {
+            out.push(Diagnostic::at(
+                DiagLevel::Warning,
+                &e.loc,
+                e.format,
+                format!("coverage gap: RTMT could not collect {f} for node {node}"),
+            ));
+        }
+    }
+    out
+}
+
 /// Converts the local times of hosts with a known offset to UTC (`--tz HOST=OFFSET`).
 fn apply_offsets(events: &mut [Event], host_of: &[Option<String>], tz: &[(String, Duration)]) {
     if tz.is_empty() {

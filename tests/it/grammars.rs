@@ -47,7 +47,13 @@ fn grammar_examples_sniff_and_parse() {
             path.display()
         );
         for (i, ex) in blocks.iter().enumerate() {
-            let sniffed = sniff::sniff_text(ex, "example.txt");
+            // The RTMT manifest's element names are NOT KNOWN, so only its file name identifies it.
+            let name = if *format == Format::RtmtManifest {
+                "TraceCollectionResult_example.xml"
+            } else {
+                "example.txt"
+            };
+            let sniffed = sniff::sniff_text(ex, name);
             assert_eq!(
                 sniffed,
                 Some(*format),
