@@ -58,6 +58,10 @@ pub const KINDS: &[EvidenceKind] = &[
         label: "client registry export of the Outlook / MAPI profiles (HKCU)",
     },
     EvidenceKind {
+        id: "ntlm-policy",
+        label: "registry export of HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\MSV1_0 (NTLMMinServerSec) from the Exchange servers and domain controllers",
+    },
+    EvidenceKind {
         id: "owa-logs",
         label: "Exchange OWA logs (Logging\\OWA, with its InstantMessaging folder)",
     },
@@ -157,6 +161,9 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
             }
             Body::RegistryKey { key, .. } => {
                 let k = key.to_ascii_lowercase();
+                if k.ends_with("\\control\\lsa\\msv1_0") {
+                    out.insert("ntlm-policy");
+                }
                 if k.contains("msexchange owa") {
                     out.insert("registry");
                 }
@@ -224,6 +231,17 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
 /// `Logging\OWA` as Exchange writes it, or `OWA_Logs` as ExchangeLogCollector names it.
 pub fn is_owa_log_folder(name: &str) -> bool {
     name.eq_ignore_ascii_case("owa") || name.eq_ignore_ascii_case("owa_logs")
+}
+
+/// What a causes.md section is about, for the summary.
+pub fn section_label(section: &str) -> &'static str {
+    match section {
+        "A" => "Exchange / Outlook on the web",
+        "B" => "Lync / Skype for Business Server",
+        "C" => "Lync / Skype client",
+        "D" => "Cisco IM and Presence",
+        _ => "other",
+    }
 }
 
 /// The label of an evidence kind.

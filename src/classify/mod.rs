@@ -89,6 +89,12 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Evidence kinds absent from the bundle, with the causes that read them.
     pub absent: Vec<(String, Vec<String>)>,
+    /// Sections of causes.md for which the bundle holds none of the evidence kinds their causes
+    /// read: (section letter, number of causes). The summary names them instead of listing every
+    /// missing capture.
+    pub sections_not_checked: Vec<(String, usize)>,
+    /// The causes.md section of every cause of the catalog, by id.
+    pub section_of: BTreeMap<String, String>,
     pub hosts: Vec<crate::correlate::hosts::HostInfo>,
 }
 
@@ -201,9 +207,26 @@ pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
             }
         }
     }
+    let mut by_section: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
+    for cause in catalog.causes.values() {
+        let e = by_section.entry(cause.section.as_str()).or_default();
+        e.0 += 1;
+        e.1 |= cause.needs.iter().any(|n| present.contains(n.as_str()));
+    }
+    let sections_not_checked = by_section
+        .into_iter()
+        .filter(|(_, (_, any))| !any)
+        .map(|(s, (n, _))| (s.to_string(), n))
+        .collect();
     Analysis {
         findings,
         absent: absent.into_iter().collect(),
+        sections_not_checked,
+        section_of: catalog
+            .causes
+            .values()
+            .map(|c| (c.id.clone(), c.section.clone()))
+            .collect(),
         hosts: c.hosts.keys().iter().map(|k| c.hosts.info(k)).collect(),
     }
 }

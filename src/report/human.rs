@@ -18,6 +18,15 @@ pub struct Human {
 }
 
 impl Human {
+    /// The causes.md section of a cause id, from the report's own summary data.
+    fn section_of<'a>(&self, r: &'a Report, id: &str) -> &'a str {
+        r.analysis
+            .section_of
+            .get(id)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
     fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -201,18 +210,41 @@ impl Reporter for Human {
             )?;
         }
         writeln!(out, "  findings: {}", s.findings)?;
-        if !r.analysis.absent.is_empty() {
+        for (section, n) in &r.analysis.sections_not_checked {
+            writeln!(
+                out,
+                "  no {} evidence in the bundle: section {section} ({n} causes) not checked",
+                evidence::section_label(section)
+            )?;
+        }
+        // Missing captures of the sections the bundle does cover.
+        let skipped: std::collections::BTreeSet<&str> = r
+            .analysis
+            .sections_not_checked
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let partial: Vec<(&String, Vec<&String>)> = r
+            .analysis
+            .absent
+            .iter()
+            .map(|(kind, causes)| {
+                let kept = causes
+                    .iter()
+                    .filter(|c| !skipped.contains(self.section_of(r, c)))
+                    .collect::<Vec<_>>();
+                (kind, kept)
+            })
+            .filter(|(_, causes)| !causes.is_empty())
+            .collect();
+        if !partial.is_empty() {
             writeln!(
                 out,
                 "  not in the bundle (these causes could not be fully checked):"
             )?;
-            for (kind, causes) in &r.analysis.absent {
-                writeln!(
-                    out,
-                    "    - {}: {}",
-                    evidence::label(kind),
-                    causes.join(", ")
-                )?;
+            for (kind, causes) in partial {
+                let names: Vec<&str> = causes.iter().map(|c| c.as_str()).collect();
+                writeln!(out, "    - {}: {}", evidence::label(kind), names.join(", "))?;
             }
         }
         Ok(())

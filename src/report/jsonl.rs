@@ -152,6 +152,11 @@ impl Reporter for JsonLines {
                 "diagnostics": s.diagnostics,
                 "collection_time": s.collection_time.as_ref().map(rfc3339),
                 "absent_evidence": absent,
+                "sections_not_checked": r.analysis.sections_not_checked.iter().map(|(s, n)| json!({
+                    "section": s,
+                    "label": evidence::section_label(s),
+                    "causes": n,
+                })).collect::<Vec<_>>(),
             }),
         )
     }
