@@ -118,8 +118,7 @@ pub fn hostile_report() -> Report {
     Report {
         analysis: Analysis {
             findings: vec![finding],
-            absent: vec![],
-            hosts: vec![],
+            ..Analysis::default()
         },
         diagnostics: vec![],
         summary: Summary {
