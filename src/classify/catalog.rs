@@ -23,6 +23,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../grammars/causes/owa-im-servername-empty.toml"),
     ),
     (
+        "owa-im-user-not-enabled",
+        include_str!("../../grammars/causes/owa-im-user-not-enabled.toml"),
+    ),
+    (
         "owa-im-webconfig-on-2016plus",
         include_str!("../../grammars/causes/owa-im-webconfig-on-2016plus.toml"),
     ),

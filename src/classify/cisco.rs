@@ -98,6 +98,9 @@ pub struct EwsRow {
     pub code: Option<String>,
     pub http: Option<u16>,
     pub time: Option<DateTime<Utc>>,
+    /// Client IP address and user agent, lower case, when the log has them (the first leg of an
+    /// NTLM/Negotiate handshake is logged without an account).
+    pub client: Option<String>,
 }
 
 /// What the bundle says about IM and Presence and its EWS partner.
@@ -231,6 +234,7 @@ pub fn build(c: &Correlated) -> CiscoFacts {
                         code: Some(code.to_string()),
                         http: None,
                         time: e.time,
+                        client: None,
                     });
                 }
                 if let Some(t) = e.time {
@@ -263,6 +267,13 @@ pub fn build(c: &Correlated) -> CiscoFacts {
                         code,
                         http: text(fields, "HttpStatus").and_then(|h| h.parse().ok()),
                         time: e.time,
+                        client: text(fields, "ClientIpAddress").map(|ip| {
+                            format!(
+                                "{} {}",
+                                lower(&ip),
+                                lower(&text(fields, "UserAgent").unwrap_or_default())
+                            )
+                        }),
                     });
                 }
             }
@@ -536,21 +547,34 @@ fn ews_code(f: &CiscoFacts, c: &Correlated, codes: &[&str], what: &str) -> Vec<F
     per.into_values().collect()
 }
 
-/// EWS 401 rows of accounts, with whether a 200 for the same account follows within a minute.
+/// Whether a success can be the second leg of the handshake a 401 started: the same account, or
+/// the same client when the 401 names no account (the anonymous first leg), or any success when
+/// the 401 carries neither.
+fn same_requester(failed: &EwsRow, ok: &EwsRow) -> bool {
+    let user = |r: &EwsRow| r.user.as_deref().map(account_key).filter(|u| !u.is_empty());
+    match (user(failed), &failed.client) {
+        (Some(u), client) => {
+            user(ok).as_deref() == Some(u.as_str()) || (client.is_some() && ok.client == *client)
+        }
+        (None, Some(client)) => ok.client.as_deref() == Some(client.as_str()),
+        (None, None) => true,
+    }
+}
+
+/// EWS 401 rows not followed within a minute by a success of the same requester.
 fn unanswered_401(f: &CiscoFacts) -> Vec<&EwsRow> {
     f.ews
         .iter()
         .filter(|r| r.http == Some(401))
         .filter(|r| {
-            let ok_after = f.ews.iter().any(|s| {
+            !f.ews.iter().any(|s| {
                 s.http == Some(200)
-                    && s.user.as_deref().map(account_key) == r.user.as_deref().map(account_key)
+                    && same_requester(r, s)
                     && match (r.time, s.time) {
                         (Some(a), Some(b)) => b >= a && b - a <= Duration::minutes(1),
                         _ => false,
                     }
-            });
-            !ok_after
+            })
         })
         .collect()
 }

@@ -102,6 +102,10 @@ pub const KINDS: &[EvidenceKind] = &[
         label: "nslookup / Resolve-DnsName output for the autodiscover names",
     },
     EvidenceKind {
+        id: "user-captures",
+        label: "Get-CsUser / Get-Mailbox captures of the affected users",
+    },
+    EvidenceKind {
         id: "cisco-gateway",
         label: "Cisco IM and Presence Presence Gateway page (Exchange Server Status)",
     },
@@ -209,6 +213,7 @@ pub fn present(c: &Correlated) -> BTreeSet<&'static str> {
                     "Get-CsCertificate" => "cs-certificate",
                     "Get-CsSipDomain" => "cs-sipdomain",
                     "PresenceGateway" => "cisco-gateway",
+                    "Get-CsUser" | "Get-Mailbox" => "user-captures",
                     "X509Certificate" => "certificates",
                     "TraceCollectionResult" => "cisco-traces",
                     _ => continue,

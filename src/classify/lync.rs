@@ -23,6 +23,7 @@ pub const FACTS: &[&str] = &[
     "s2s-oauth-cert-unsuitable",
     "exchange-auth-cert-missing",
     "exchange-lync-issuers-differ",
+    "users-not-enabled-for-im",
 ];
 
 /// Event ids the facts of this module read: LS Protocol Stack 14492/14493 (known-server table),
@@ -243,6 +244,7 @@ pub fn eval(name: &str, f: &Facts, c: &Correlated) -> Vec<FactHit> {
         "s2s-oauth-cert-unsuitable" => oauth_cert(f),
         "exchange-auth-cert-missing" => auth_cert_missing(f),
         "exchange-lync-issuers-differ" => issuers_differ(f),
+        "users-not-enabled-for-im" => users_not_enabled(f, c),
         _ => Vec::new(),
     }
 }
@@ -484,4 +486,126 @@ fn issuers_differ(f: &Facts) -> Vec<FactHit> {
         }
     }
     out
+}
+
+/// The identities of a user object, lower case, with `sip:` and `SMTP:` prefixes removed.
+fn identities(p: &Props) -> Vec<String> {
+    [
+        "UserPrincipalName",
+        "PrimarySmtpAddress",
+        "SipAddress",
+        "WindowsEmailAddress",
+        "Alias",
+        "Name",
+        "Identity",
+    ]
+    .iter()
+    .filter_map(|n| text(p, n))
+    .map(|v| {
+        let l = v.to_ascii_lowercase();
+        let l = l
+            .strip_prefix("sip:")
+            .or_else(|| l.strip_prefix("smtp:"))
+            .unwrap_or(&l)
+            .to_string();
+        l.rsplit(['/', '\\']).next().unwrap_or(&l).to_string()
+    })
+    .filter(|v| !v.is_empty())
+    .collect()
+}
+
+/// Users of an IM-enabled Exchange server who cannot use IM in OWA (causes.md
+/// `owa-im-user-not-enabled`): `Get-CsUser` disabled or without SIP address, or `Get-Mailbox`
+/// without a `sip:` proxy address. One hit per Exchange server listing the users.
+fn users_not_enabled(f: &Facts, c: &Correlated) -> Vec<FactHit> {
+    let mut mailboxes: Vec<(usize, Option<String>, Vec<String>)> = Vec::new();
+    let mut problems: Vec<(usize, Vec<String>, String)> = Vec::new();
+    for (i, e) in c.events.iter().enumerate() {
+        let Body::Object {
+            command: Some(cmd),
+            props,
+            ..
+        } = &e.body
+        else {
+            continue;
+        };
+        match cmd.as_str() {
+            "Get-Mailbox" => {
+                let ids = identities(props);
+                let has_sip = props.get("EmailAddresses").is_some_and(|v| {
+                    v.items()
+                        .iter()
+                        .any(|a| a.trim().to_ascii_lowercase().starts_with("sip:"))
+                });
+                if !has_sip {
+                    let who = ids
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "(unnamed mailbox)".into());
+                    problems.push((
+                        i,
+                        ids.clone(),
+                        format!("{who}: no sip: proxy address in EmailAddresses"),
+                    ));
+                }
+                mailboxes.push((i, c.host(i).map(str::to_string), ids));
+            }
+            "Get-CsUser" => {
+                let ids = identities(props);
+                let who = ids
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "(unnamed user)".into());
+                let disabled =
+                    text(props, "Enabled").is_some_and(|v| v.eq_ignore_ascii_case("false"));
+                let no_sip = text(props, "SipAddress").is_none();
+                if disabled {
+                    problems.push((
+                        i,
+                        ids,
+                        format!("{who}: not enabled for Lync/Skype (Get-CsUser Enabled False)"),
+                    ));
+                } else if no_sip {
+                    problems.push((i, ids, format!("{who}: no SipAddress (Get-CsUser)")));
+                }
+            }
+            _ => {}
+        }
+    }
+    let im_hosts: Vec<String> = f
+        .hosts
+        .keys()
+        .filter(|h| f.im_configured(h))
+        .cloned()
+        .collect();
+    let mut per: BTreeMap<String, FactHit> = BTreeMap::new();
+    for (ev, ids, what) in problems {
+        // The Exchange server that hosts the mailbox: the matching Get-Mailbox's server, else the
+        // only IM-enabled Exchange server of the bundle.
+        let from_mailbox = mailboxes
+            .iter()
+            .find(|(_, _, mids)| mids.iter().any(|m| ids.contains(m)))
+            .and_then(|(mev, host, _)| host.clone().map(|h| (h, *mev)));
+        let (host, extra) = match from_mailbox {
+            Some((h, mev)) => (h, Some(mev)),
+            None if im_hosts.len() == 1 => (im_hosts[0].clone(), None),
+            None => continue,
+        };
+        if !f.im_configured(&host) {
+            continue;
+        }
+        let hit = per
+            .entry(host.clone())
+            .or_insert_with(|| FactHit::new(&host, Vec::new()));
+        hit.events.push(ev);
+        hit.events.extend(extra);
+        let note = hit
+            .note
+            .get_or_insert_with(|| "users who cannot use IM in OWA: ".to_string());
+        if !note.ends_with(": ") {
+            note.push_str("; ");
+        }
+        note.push_str(&what);
+    }
+    per.into_values().collect()
 }

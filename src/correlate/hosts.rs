@@ -15,6 +15,14 @@ use std::sync::Arc;
 const STRUCTURAL: &[&str] = &[
     "im",
     "um",
+    "certs",
+    "cert",
+    "certificates",
+    "cup-trust",
+    "tomcat-trust",
+    "epas",
+    "trace",
+    "sdi",
     "cas",
     "fe",
     "edge",
@@ -113,6 +121,33 @@ pub fn looks_like_computer_name(s: &str) -> bool {
     has_letter && (has_digit_or_hyphen || all_upper)
 }
 
+/// A folder named by a host's FQDN (`imp01.contoso.com`, RTMT per-node folders): two or more labels,
+/// an alphabetic last label, a computer-name-like first label.
+pub fn looks_like_fqdn_host(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    if labels.len() < 2 || s.len() > 253 {
+        return false;
+    }
+    let valid = labels
+        .iter()
+        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let tld = labels
+        .last()
+        .is_some_and(|t| (2..=10).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphabetic()));
+    let first = labels[0];
+    let first_ok = first.len() <= 15
+        && first.chars().any(|c| c.is_ascii_alphabetic())
+        && (labels.len() >= 3 || first.chars().any(|c| c.is_ascii_digit() || c == '-'));
+    valid && tld && first_ok
+}
+
+fn host_like(d: &str, known: &HostTable) -> bool {
+    !is_structural(d)
+        && (looks_like_computer_name(d)
+            || looks_like_fqdn_host(d)
+            || host_key(d).is_some_and(|k| known.contains(&k)))
+}
+
 fn is_structural(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     STRUCTURAL.contains(&l.as_str())
@@ -132,6 +167,9 @@ pub struct HostInfo {
 #[derive(Clone, Debug, Default)]
 pub struct HostTable {
     spellings: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Folder paths (`a/b`, relative to the bundle root) that hold other host-like folders: a case
+    /// folder wrapping per-server folders, never a server itself.
+    wrappers: std::collections::HashSet<String>,
 }
 
 impl HostTable {
@@ -166,9 +204,9 @@ impl HostTable {
             };
         };
         // The display name is a short name: a dot-free spelling when one was seen, else the first
-        // label of an FQDN. Prefer spellings that were short as written, then ones with capitals
-        // (Windows writes computer names in upper case: `MBX01` over `mbx01` from a lower-case
-        // `Computer` field), then the most frequent, then the smallest for determinism.
+        // label of an FQDN. Prefer spellings with capitals (Windows writes computer names in upper
+        // case: `MBX01` over `mbx01` from a lower-case `Computer` or `ServerName` field), then ones
+        // that were short as written, then the most frequent, then the smallest for determinism.
         let shortened = |n: &str| -> String {
             if n.contains('.') && n.parse::<std::net::IpAddr>().is_err() {
                 n.split('.').next().unwrap_or(n).to_string()
@@ -182,8 +220,8 @@ impl HostTable {
                 let key = |n: &str, c: u32| {
                     let short = shortened(n);
                     (
-                        !n.contains('.'),
                         short.chars().any(|ch| ch.is_ascii_uppercase()),
+                        !n.contains('.'),
                         c,
                         std::cmp::Reverse(short),
                     )
@@ -219,6 +257,8 @@ pub fn attribute(events: &mut [Event], files: &[FileInfo]) -> (HostTable, Vec<Op
             table.note(h);
         }
     }
+    let record_hosts = table.keys();
+    table.wrappers = wrappers(files, &table);
     // Folder and file-name hosts are derived once per file.
     let by_path: HashMap<&Arc<str>, &FileInfo> = files.iter().map(|f| (&f.path, f)).collect();
     let mut per_file: HashMap<Arc<str>, (Option<String>, HostFrom)> = HashMap::new();
@@ -247,9 +287,13 @@ pub fn attribute(events: &mut [Event], files: &[FileInfo]) -> (HostTable, Vec<Op
             _ => keys.push(None),
         }
     }
-    // A bundle about exactly one host: records that name none belong to it.
+    // A bundle about exactly one host, named by its records: records that name none belong to it.
+    // (A host known only from a file name or folder does not make a bundle single-host.)
     let all = table.keys();
-    if let [only] = all.as_slice() {
+    if let ([only], [from_records]) = (all.as_slice(), record_hosts.as_slice()) {
+        if only != from_records {
+            return (table, keys);
+        }
         let display = table.display(only);
         for (e, k) in events.iter_mut().zip(keys.iter_mut()) {
             if k.is_none() {
@@ -260,6 +304,22 @@ pub fn attribute(events: &mut [Event], files: &[FileInfo]) -> (HostTable, Vec<Op
         }
     }
     (table, keys)
+}
+
+/// Folder paths that hold other host-like folders below them.
+fn wrappers(files: &[FileInfo], known: &HostTable) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for f in files {
+        let like: Vec<usize> = (0..f.folders.len())
+            .filter(|i| host_like(&f.folders[*i], known))
+            .collect();
+        for (n, i) in like.iter().enumerate() {
+            if n + 1 < like.len() {
+                out.insert(f.folders[..=*i].join("/"));
+            }
+        }
+    }
+    out
 }
 
 /// The host a file's records belong to when they name none: a file-name prefix or folder that is a
@@ -273,34 +333,41 @@ pub fn file_host(f: &FileInfo, known: &HostTable) -> (Option<String>, HostFrom) 
         .map(|(p, _)| p)
         .filter(|p| !is_structural(p));
     let is_known = |s: &str| host_key(s).is_some_and(|k| known.contains(&k));
+    let not_wrapper = |i: usize| !known.wrappers.contains(&f.folders[..=i].join("/"));
+    // The innermost known-host folder, then a known-host prefix: a certificate named after the
+    // Exchange server (`ex01_contoso_com.pem`) in an IM and Presence node's `cup-trust` folder
+    // belongs to the node.
+    let known_folder = (0..f.folders.len())
+        .rev()
+        .find(|i| is_known(&f.folders[*i]) && !is_structural(&f.folders[*i]) && not_wrapper(*i));
+    if let Some(i) = known_folder {
+        return (Some(f.folders[i].clone()), HostFrom::Folder);
+    }
     if let Some(p) = prefix.filter(|p| is_known(p)) {
         return (Some(p.to_string()), HostFrom::FileName);
     }
-    if let Some(folder) = f.folders.iter().find(|d| is_known(d) && !is_structural(d)) {
-        return (Some(folder.clone()), HostFrom::Folder);
+    let folder = (0..f.folders.len())
+        .rev()
+        .find(|i| host_like(&f.folders[*i], known) && not_wrapper(*i));
+    if let Some(i) = folder {
+        return (Some(f.folders[i].clone()), HostFrom::Folder);
     }
     if let Some(p) = prefix.filter(|p| looks_like_computer_name(p)) {
         return (Some(p.to_string()), HostFrom::FileName);
     }
-    if let Some(folder) = folder_host(&f.folders, known) {
-        return (Some(folder), HostFrom::Folder);
-    }
     (None, HostFrom::Unknown)
 }
 
-/// The per-server folder among `folders`: a known host first, else the outermost folder that looks
-/// like a computer name and is not a structural name.
+/// The per-server folder among `folders`: the innermost known host, else the innermost folder that
+/// looks like a computer name or an FQDN and is not a structural name (no wrapper knowledge: use
+/// [`file_host`] inside a bundle).
 pub fn folder_host(folders: &[String], known: &HostTable) -> Option<String> {
-    for f in folders {
-        if let Some(k) = host_key(f) {
-            if known.contains(&k) && !is_structural(f) {
-                return Some(f.clone());
-            }
-        }
-    }
+    let is_known = |s: &str| host_key(s).is_some_and(|k| known.contains(&k));
     folders
         .iter()
-        .find(|f| looks_like_computer_name(f) && !is_structural(f))
+        .rev()
+        .find(|f| is_known(f) && !is_structural(f))
+        .or_else(|| folders.iter().rev().find(|f| host_like(f, known)))
         .cloned()
 }
 
@@ -352,6 +419,24 @@ mod tests {
     }
 
     #[test]
+    fn fqdn_folders_are_hosts() {
+        assert!(looks_like_fqdn_host("imp01.contoso.com"));
+        assert!(looks_like_fqdn_host("cup.corp.contoso.local"));
+        assert!(!looks_like_fqdn_host("v15.0"));
+        assert!(!looks_like_fqdn_host("logs.old"));
+        assert!(!looks_like_fqdn_host("web.config"));
+        let folders = vec![
+            "imp01.contoso.com".to_string(),
+            "certs".into(),
+            "cup-trust".into(),
+        ];
+        assert_eq!(
+            folder_host(&folders, &HostTable::default()).as_deref(),
+            Some("imp01.contoso.com")
+        );
+    }
+
+    #[test]
     fn folder_rule_prefers_known_hosts() {
         let mut known = HostTable::default();
         known.note("mbx02.contoso.com");
@@ -361,8 +446,9 @@ mod tests {
             "Logging".to_string(),
         ];
         assert_eq!(folder_host(&folders, &known).as_deref(), Some("MBX02"));
+        // Without known hosts the innermost host-like folder wins: a case folder wraps servers.
         let known = HostTable::default();
-        assert_eq!(folder_host(&folders, &known).as_deref(), Some("CASE-42"));
+        assert_eq!(folder_host(&folders, &known).as_deref(), Some("MBX02"));
         let folders = vec!["Logging".to_string(), "OWA".to_string()];
         assert_eq!(folder_host(&folders, &known), None);
     }

@@ -47,6 +47,8 @@ const NAME_KEYS: &[(&str, &str)] = &[
     ("umdialplan", "Get-UMDialPlan"),
     ("umservice", "Get-UMService"),
     ("cssipdomain", "Get-CsSipDomain"),
+    ("csuser", "Get-CsUser"),
+    ("getmailbox", "Get-Mailbox"),
 ];
 
 /// Last segment of a CLIXML type name (generic arguments cut) → canonical cmdlet. Verified type
@@ -154,7 +156,14 @@ fn from_props(p: &Props) -> Option<&'static str> {
 fn from_skype_props(p: &Props) -> Option<&'static str> {
     let has = |n: &str| p.get(n).is_some();
     let identity = p.text("Identity").unwrap_or("");
-    if has("TrustedApplicationPoolFqdn") && has("ApplicationId") {
+    if has("SipAddress") && (has("RegistrarPool") || has("EnterpriseVoiceEnabled")) {
+        Some("Get-CsUser")
+    } else if has("EmailAddresses")
+        && (has("ServerName") || has("Database"))
+        && has("PrimarySmtpAddress")
+    {
+        Some("Get-Mailbox")
+    } else if has("TrustedApplicationPoolFqdn") && has("ApplicationId") {
         Some("Get-CsTrustedApplication")
     } else if identity
         .get(..23)

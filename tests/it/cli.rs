@@ -117,7 +117,7 @@ fn events_command_prints_a_timeline() {
 #[test]
 fn catalog_commands() {
     let causes = stdout(&run(&["causes"]));
-    assert_eq!(causes.lines().count(), 37);
+    assert_eq!(causes.lines().count(), 38);
     assert!(causes.contains("owa-im-webconfig-on-2016plus"));
     let explain = run(&["explain", "owa-im-thumbprint-stale"]);
     assert_eq!(explain.status.code(), Some(0));
@@ -153,7 +153,7 @@ text = "Check the user's SIP address on {server|<ServerName>}"
     let d = dir.to_string_lossy().to_string();
     let causes = stdout(&run(&["causes", "--catalog", &d]));
     assert!(causes.contains("owa-im-endpoint-create-failed"));
-    assert_eq!(causes.lines().count(), 38);
+    assert_eq!(causes.lines().count(), 39);
     std::fs::write(dir.join("broken.toml"), "id = \"Bad Id\"\n").expect("write");
     let o = run(&["causes", "--catalog", &d]);
     assert_eq!(o.status.code(), Some(2));
