@@ -299,7 +299,9 @@ pub fn build(c: &Correlated) -> CiscoFacts {
     }
     f.gateways = gw.into_values().map(|(_, _, g)| g).collect();
     // An Exchange trust certificate uploaded to cup-trust: the certificate file's time stands for
-    // the upload (INFERRED: the bundle has no upload log).
+    // the upload (INFERRED: the bundle has no upload log). Extracting an archive keeps member times,
+    // so loose files count too; a repository checkout does not, which is why the test fixtures
+    // that depend on it are stored as archives.
     for fi in &c.files {
         let in_trust = fi.folders.iter().any(|d| lower(d).contains("cup-trust"));
         if let (true, Some(t)) = (in_trust, fi.mtime) {

@@ -8,6 +8,7 @@ mod cli;
 mod codepaths;
 mod grammars;
 mod hostile;
+mod independent;
 mod outputs;
 mod real_data;
 mod samples;
