@@ -58,6 +58,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Analyse many bundles, each on its own: every archive given, and in each folder given every
+    /// immediate subfolder and archive (.zip, .tar, .tar.gz, .tgz, .gz). Bundles run in parallel.
+    /// Ends with the fleet summary: causes by count and the hosts behind each. Exit status as
+    /// `analyze` (1 when any bundle has a finding at or above --fail-on).
+    Batch {
+        /// Folders of bundles, or archives.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output: a human fleet summary, or JSON lines (every `analyze --output jsonl` line
+        /// with "bundle" added, then one "fleet_summary" line).
+        #[arg(long, value_enum, default_value_t = BatchOutput::Human)]
+        output: BatchOutput,
+        /// Exit with 1 only when a finding at or above this severity exists (default: any finding).
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<FailOn>,
+        /// No progress bar on standard error (it is drawn only on a terminal anyway).
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Correlation window (e.g. 15m, 1h, 90s).
+        #[arg(long, default_value = "15m", value_parser = parse_window)]
+        window: Duration,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    },
     /// Print every normalised event as JSON lines, in time order (the timeline).
     Events {
         #[arg(required = true)]
@@ -130,6 +156,13 @@ pub enum Output {
     TimelineCsv,
     TimelineJsonl,
     Html,
+}
+
+/// Output of `imtriage batch`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOutput {
+    Human,
+    Jsonl,
 }
 
 /// The `--fail-on` threshold.

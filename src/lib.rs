@@ -80,6 +80,80 @@ pub fn timeline(
     run(paths, cfg, catalog, true, progress)
 }
 
+/// The bundles of `imtriage batch`: a file argument (an archive) is one bundle; a folder
+/// argument holds one bundle per immediate subfolder and per archive file (`.zip`, `.tar`,
+/// `.tar.gz`, `.tgz`, `.gz`) directly in it, other files there are listed in the second result.
+/// Each bundle is named by its path as given; the list is sorted by name.
+pub fn batch_bundles(args: &[PathBuf]) -> (Vec<(String, PathBuf)>, Vec<PathBuf>) {
+    let is_archive = |p: &std::path::Path| {
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        [".zip", ".tar", ".tar.gz", ".tgz", ".gz"]
+            .iter()
+            .any(|x| n.ends_with(x))
+    };
+    let (mut bundles, mut ignored) = (Vec::new(), Vec::new());
+    for arg in args {
+        if !arg.is_dir() {
+            bundles.push((arg.display().to_string(), arg.clone()));
+            continue;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(arg)
+            .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() || is_archive(&p) {
+                bundles.push((p.display().to_string(), p));
+            } else {
+                ignored.push(p);
+            }
+        }
+    }
+    bundles.sort();
+    bundles.dedup();
+    (bundles, ignored)
+}
+
+/// `imtriage batch`: analyses each bundle on its own, bundles in parallel and files in parallel
+/// within them, on one pool of `cfg.parse.threads`; `done` is called with each bundle's name as
+/// it finishes. The fleet is sorted by bundle name, so output does not depend on timing.
+pub fn batch(
+    bundles: &[(String, PathBuf)],
+    cfg: &AnalyzeConfig,
+    catalog: &Catalog,
+    done: &(dyn Fn(&str) + Sync),
+) -> report::fleet::Fleet {
+    use rayon::prelude::*;
+    let work = || {
+        bundles
+            .par_iter()
+            .map(|(name, path)| {
+                // On this pool: `load_with_progress` uses the current pool when called from it.
+                let r = run(
+                    std::slice::from_ref(path),
+                    cfg,
+                    catalog,
+                    false,
+                    &|_: &pipeline::FileInfo| {},
+                );
+                done(name);
+                (name.clone(), r)
+            })
+            .collect::<Vec<_>>()
+    };
+    let reports = match rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.parse.threads)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    report::fleet::Fleet::new(reports)
+}
+
 fn run(
     paths: &[PathBuf],
     cfg: &AnalyzeConfig,

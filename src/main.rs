@@ -104,6 +104,52 @@ fn run(args: Args) -> io::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Batch {
+            paths,
+            output,
+            fail_on,
+            quiet,
+            window,
+            common,
+            catalog,
+        } => {
+            let catalog = catalog.load().map_err(fail)?;
+            let missing = missing_inputs(&paths);
+            let cfg = common.into_config(window);
+            let (bundles, ignored) = imtriage::batch_bundles(&paths);
+            for p in &ignored {
+                eprintln!(
+                    "imtriage: {} is not a folder or an archive: skipped",
+                    p.display()
+                );
+            }
+            let fleet = {
+                let bar = progress::BundleBar::new(quiet, bundles.len() as u64);
+                let fleet = imtriage::batch(&bundles, &cfg, &catalog, &|name| bar.done(name));
+                bar.finish();
+                fleet
+            };
+            match output {
+                cli::BatchOutput::Jsonl => fleet.write_jsonl(&mut out)?,
+                cli::BatchOutput::Human => fleet.write_human(&mut out)?,
+            }
+            out.flush()?;
+            if !missing.is_empty() {
+                eprintln!("imtriage: cannot read {}", missing.join(", "));
+                return Ok(ExitCode::from(2));
+            }
+            let threshold = fail_on.unwrap_or(cli::FailOn::Info);
+            let failed = fleet
+                .bundles
+                .iter()
+                .flat_map(|(_, r)| &r.analysis.findings)
+                .any(|f| threshold.fails(f.severity));
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Events { paths, common } => {
             let missing = missing_inputs(&paths);
             let cfg = common.into_config(chrono::Duration::minutes(15));

@@ -15,6 +15,7 @@ use crate::model::{DiagLevel, Diagnostic, Event, Format, Parsed};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Chunk size for parallel parsing of one large text file. 4 MiB keeps the chunk count low
@@ -103,6 +104,11 @@ pub fn load_with_progress(
     progress: Progress<'_>,
 ) -> Bundle {
     let run = || load_inner(paths, cfg, keep, progress);
+    // Called from a rayon worker (`imtriage batch`: bundles in parallel on one pool of
+    // `--threads`), the files share that pool instead of starting one pool per bundle.
+    if rayon::current_thread_index().is_some() {
+        return run();
+    }
     match rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
@@ -176,11 +182,12 @@ fn process_file(
     };
     let bytes: &[u8] = &file.data;
     let mut diagnostics = Vec::new();
+    let filtered = AtomicU64::new(0);
     let head = &bytes[..bytes.len().min(4096)];
     let parsed = match sniff::sniff_bytes(head) {
         Kind::Format(f) if matches!(f, Format::Evtx | Format::X509) => {
             info.format = Some(f);
-            formats::parse_binary(f, &ctx, bytes)
+            retain(formats::parse_binary(f, &ctx, bytes), cfg, keep, &filtered)
         }
         _ if decode::is_probably_binary(bytes) => {
             diagnostics.push(Diagnostic::file(
@@ -204,7 +211,9 @@ fn process_file(
             match sniff::sniff_text(text, &ctx.file_name) {
                 Some(format) => {
                     info.format = Some(format);
-                    parse_text_file(format, &ctx, text, cfg.chunk_bytes)
+                    // Filtered chunk by chunk: a large log never holds all its events at once.
+                    let filter = |p: Parsed| retain(p, cfg, keep, &filtered);
+                    parse_text_file_with(format, &ctx, text, cfg.chunk_bytes, &filter)
                 }
                 None => {
                     if !text.trim().is_empty() {
@@ -221,35 +230,56 @@ fn process_file(
     };
     info.parsed = parsed.parsed;
     info.rejected = parsed.rejected;
+    info.filtered = filtered.into_inner();
     diagnostics.extend(parsed.diagnostics);
-    let mut events = Vec::new();
-    for e in parsed.events {
-        let out_of_range = match e.time {
-            Some(t) => cfg.since.is_some_and(|s| t < s) || cfg.until.is_some_and(|u| t > u),
-            None => false,
-        };
-        if out_of_range {
-            info.filtered += 1;
-        } else if keep(&e) {
-            events.push(e);
-        }
-    }
     FileResult {
         info,
-        events,
+        events: parsed.events,
         diagnostics,
     }
 }
 
+/// Drops the events outside `--since`/`--until` (counted in `filtered`) and those `keep` refuses.
+fn retain(
+    mut p: Parsed,
+    cfg: &ParseConfig,
+    keep: &(dyn Fn(&Event) -> bool + Sync),
+    count: &AtomicU64,
+) -> Parsed {
+    let mut filtered = 0;
+    p.events.retain(|e| {
+        let out_of_range = match e.time {
+            Some(t) => cfg.since.is_some_and(|s| t < s) || cfg.until.is_some_and(|u| t > u),
+            None => false,
+        };
+        filtered += u64::from(out_of_range);
+        !out_of_range && keep(e)
+    });
+    count.fetch_add(filtered, Ordering::Relaxed);
+    p
+}
+
 /// Parses a text file whole, or in parallel chunks when it is large and its format allows it.
 pub fn parse_text_file(format: Format, ctx: &FileCtx, text: &str, chunk_bytes: usize) -> Parsed {
+    parse_text_file_with(format, ctx, text, chunk_bytes, &|p| p)
+}
+
+/// [`parse_text_file`], passing each chunk's result through `filter` (run on the worker that
+/// parsed it) before the merge, so dropped events never accumulate.
+pub fn parse_text_file_with(
+    format: Format,
+    ctx: &FileCtx,
+    text: &str,
+    chunk_bytes: usize,
+    filter: &(dyn Fn(Parsed) -> Parsed + Sync),
+) -> Parsed {
     if !formats::is_chunkable(format) || text.len() <= chunk_bytes.saturating_mul(2) {
-        return formats::parse_text(format, ctx, &Chunk::whole(text));
+        return filter(formats::parse_text(format, ctx, &Chunk::whole(text)));
     }
     let chunks = formats::split(format, text, chunk_bytes);
     let parts: Vec<Parsed> = chunks
         .par_iter()
-        .map(|c| formats::parse_text(format, ctx, c))
+        .map(|c| filter(formats::parse_text(format, ctx, c)))
         .collect();
     merge_chunks(parts)
 }

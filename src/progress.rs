@@ -1,4 +1,4 @@
-//! The progress bar of `imtriage analyze` on a terminal.
+//! The progress bars of `imtriage analyze` and `imtriage batch` on a terminal.
 //!
 //! Why this module exists: a large bundle takes a while, and a silent terminal looks hung. The bar
 //! is a spinner with the count of files and bytes parsed (the total is unknown up front: archives
@@ -52,6 +52,42 @@ impl Bar {
     }
 
     /// Removes the bar before the report is written.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The bar of `imtriage batch`: bundles done out of the total (known up front).
+pub struct BundleBar {
+    bar: Option<ProgressBar>,
+}
+
+impl BundleBar {
+    /// A bar on standard error, or nothing when quiet or not on a terminal.
+    pub fn new(quiet: bool, bundles: u64) -> BundleBar {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::with_draw_target(Some(bundles), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} bundles {elapsed} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        BundleBar { bar }
+    }
+
+    /// One more bundle analysed.
+    pub fn done(&self, name: &str) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(name.to_string());
+        }
+    }
+
+    /// Removes the bar before the summary is written.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();

@@ -98,9 +98,8 @@ pub struct Analysis {
     pub hosts: Vec<crate::correlate::hosts::HostInfo>,
 }
 
-/// The text of a record that text signals search: event data and description, log fields,
-/// property values; runs of white space collapsed.
-pub fn record_text(e: &Event) -> String {
+/// The raw strings of a record that [`record_text`] joins (white space not yet collapsed).
+pub fn record_parts(e: &Event) -> Vec<&str> {
     let mut parts: Vec<&str> = Vec::new();
     match &e.body {
         Body::WinEvent(w) => {
@@ -130,9 +129,25 @@ pub fn record_text(e: &Event) -> String {
         }
         Body::AppSettings { .. } | Body::RegistryKey { .. } => {}
     }
-    let mut out = String::new();
+    parts
+}
+
+/// The text of a record that text signals search: event data and description, log fields,
+/// property values; runs of white space collapsed.
+pub fn record_text(e: &Event) -> String {
+    let parts = record_parts(e);
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for p in parts {
-        for w in p.split_whitespace() {
+        // ASCII fast path: the same words as `split_whitespace` (which also splits at U+000B).
+        let words: Box<dyn Iterator<Item = &str>> = if p.is_ascii() {
+            Box::new(
+                p.split(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
+                    .filter(|w| !w.is_empty()),
+            )
+        } else {
+            Box::new(p.split_whitespace())
+        };
+        for w in words {
             if !out.is_empty() {
                 out.push(' ');
             }

@@ -20,9 +20,10 @@ pub fn iso(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
     if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
         return None;
     }
-    let date = NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok()?;
-    let hms = NaiveTime::parse_from_str(&s[11..19], "%H:%M:%S").ok()?;
-    let mut rest = &s[19..];
+    // `get`: the bytes checked above are ASCII, but a multi-byte character may sit elsewhere.
+    let date = NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+    let hms = NaiveTime::parse_from_str(s.get(11..19)?, "%H:%M:%S").ok()?;
+    let mut rest = s.get(19..)?;
     let mut nanos: u32 = 0;
     if let Some(frac) = rest.strip_prefix(['.', ',']) {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
@@ -59,7 +60,7 @@ pub fn iso(s: &str) -> Option<(DateTime<Utc>, TsKind)> {
     let (h, m) = if let Some((h, m)) = off.split_once(':') {
         (h, m)
     } else if off.len() == 4 {
-        (&off[..2], &off[2..])
+        (off.get(..2)?, off.get(2..)?)
     } else {
         (off, "0")
     };

@@ -444,6 +444,19 @@ fn zip_member<R: Read>(
     let mut buf = Vec::with_capacity(declared.min(PREALLOC_MAX) as usize);
     let result =
         Limited::new(ctx, file, ctx.cfg.max_member_bytes, compressed, &hit).read_to_end(&mut buf);
+    if result.is_ok() && buf.len() as u64 > declared {
+        // The headers lied (found by the issue 5 hostile-archive test): say so, keep the bytes
+        // (the member and ratio limits were enforced while inflating).
+        ctx.diag(
+            DiagLevel::Warning,
+            &place.display,
+            format!(
+                "member `{}` inflates to {} bytes, more than the {declared} declared",
+                place.file_name,
+                buf.len()
+            ),
+        );
+    }
     finish_member(ctx, place, buf, result, &hit, depth, None);
 }
 

@@ -7,6 +7,7 @@
 
 pub mod cef;
 pub mod ecs;
+pub mod fleet;
 pub mod hec;
 pub mod html;
 pub mod human;

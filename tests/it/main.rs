@@ -14,3 +14,8 @@ mod real_data;
 mod samples;
 mod siem;
 mod util;
+// Issue 5: batch mode, nothing lost, fuzz corpus replay, truncation property.
+mod batch;
+mod counts;
+mod regression_corpus;
+mod truncation;
