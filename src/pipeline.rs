@@ -213,7 +213,22 @@ fn process_file(
                     info.format = Some(format);
                     // Filtered chunk by chunk: a large log never holds all its events at once.
                     let filter = |p: Parsed| retain(p, cfg, keep, &filtered);
-                    parse_text_file_with(format, &ctx, text, cfg.chunk_bytes, &filter)
+                    // When the text is the mapped file itself (UTF-8), each parsed window of
+                    // chunks gives its pages back, so a gigabyte trace is not held resident.
+                    let base = (text.as_ptr() as usize)
+                        .checked_sub(bytes.as_ptr() as usize)
+                        .filter(|b| b.saturating_add(text.len()) <= bytes.len());
+                    let release = |off: usize, len: usize| {
+                        if let Some(b) = base {
+                            file.data.release(b + off, len);
+                        }
+                    };
+                    // UTF-8 validation has just touched every page: let them go before parsing,
+                    // which faults them back one window at a time.
+                    if text.len() > cfg.chunk_bytes.saturating_mul(2) {
+                        release(0, text.len());
+                    }
+                    parse_text_file_windowed(format, &ctx, text, cfg.chunk_bytes, &filter, &release)
                 }
                 None => {
                     if !text.trim().is_empty() {
@@ -281,6 +296,40 @@ pub fn parse_text_file_with(
         .par_iter()
         .map(|c| filter(formats::parse_text(format, ctx, c)))
         .collect();
+    merge_chunks(parts)
+}
+
+/// [`parse_text_file_with`] over windows of chunks (two per worker thread): after each window is
+/// parsed, `release(offset, len)` is called for its part of the text, so the caller can drop the
+/// memory behind it. The result is identical to parsing all chunks at once.
+pub fn parse_text_file_windowed(
+    format: Format,
+    ctx: &FileCtx,
+    text: &str,
+    chunk_bytes: usize,
+    filter: &(dyn Fn(Parsed) -> Parsed + Sync),
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Parsed {
+    if !formats::is_chunkable(format) || text.len() <= chunk_bytes.saturating_mul(2) {
+        return filter(formats::parse_text(format, ctx, &Chunk::whole(text)));
+    }
+    let chunks = formats::split(format, text, chunk_bytes);
+    // Finding the record boundaries read the whole text: let it go before parsing.
+    release(0, text.len());
+    let window = 2 * rayon::current_num_threads().max(1);
+    let mut parts: Vec<Parsed> = Vec::with_capacity(chunks.len());
+    for w in chunks.chunks(window) {
+        let done: Vec<Parsed> = w
+            .par_iter()
+            .map(|c| filter(formats::parse_text(format, ctx, c)))
+            .collect();
+        parts.extend(done);
+        if let (Some(first), Some(last)) = (w.first(), w.last()) {
+            let start = first.offset as usize;
+            let end = last.offset as usize + last.text.len();
+            release(start, end.saturating_sub(start));
+        }
+    }
     merge_chunks(parts)
 }
 

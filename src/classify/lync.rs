@@ -217,6 +217,11 @@ pub fn build(c: &Correlated) -> LyncFacts {
     l
 }
 
+/// SIP records the facts of this module read: Front End rejections of a peer name.
+pub fn is_relevant_sip(s: &crate::model::SipRecord) -> bool {
+    s.kind != "client" && s.text.to_ascii_lowercase().contains(NOT_CONFIGURED)
+}
+
 /// Hosts that look like Exchange servers in the bundle.
 pub fn exchange_hosts(f: &Facts) -> BTreeSet<String> {
     let is_exchange = |h: &HostFacts| {

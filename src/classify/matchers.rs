@@ -154,6 +154,14 @@ fn sip_text(s: &crate::model::SipRecord) -> String {
     out
 }
 
+/// `SIP/2.0 4xx|5xx|6xx …`.
+fn is_failure_response(start: &str) -> bool {
+    start
+        .strip_prefix("SIP/2.0 ")
+        .and_then(|r| r.chars().next())
+        .is_some_and(|c| matches!(c, '4' | '5' | '6'))
+}
+
 fn is_ma(w: &WinEvent) -> bool {
     w.channel
         .to_ascii_lowercase()
@@ -262,6 +270,9 @@ pub struct Prefilter {
     providers: Vec<String>,
     /// Event ids of signals that name no provider (kept whatever the provider).
     bare_ids: Vec<u32>,
+    /// Result codes (`0xXXXXXXXX`) and ms-diagnostics ids the catalog's SIP signals read.
+    sip_codes: Vec<String>,
+    sip_diagnostics: Vec<u32>,
     text: TextSet,
 }
 
@@ -357,9 +368,30 @@ impl Prefilter {
         bare_ids.sort_unstable();
         bare_ids.dedup();
         let text = regex::RegexSet::new(&patterns).unwrap_or_else(|_| regex::RegexSet::empty());
+        let sips = catalog
+            .causes
+            .values()
+            .flat_map(|c| c.signals.iter())
+            .filter_map(|s| s.sip.as_ref());
+        let mut sip_codes: Vec<String> = Vec::new();
+        let mut sip_diagnostics: Vec<u32> = Vec::new();
+        for m in sips {
+            sip_codes.extend(
+                m.codes
+                    .iter()
+                    .map(|c| c.to_ascii_uppercase().replacen("0X", "0x", 1)),
+            );
+            sip_diagnostics.extend(m.diagnostics.iter().copied());
+        }
+        sip_codes.sort();
+        sip_codes.dedup();
+        sip_diagnostics.sort_unstable();
+        sip_diagnostics.dedup();
         Prefilter {
             providers,
             bare_ids,
+            sip_codes,
+            sip_diagnostics,
             text: TextSet { set: text, needles },
         }
     }
@@ -389,13 +421,20 @@ impl Prefilter {
             }
             // Traces are large: keep the records that can carry a failure or a version, not every
             // successful SIP exchange.
+            // A successful SIP exchange is dropped even when its `Server: RTC/x.y` header names the
+            // pool's version: keeping them all held most of a gigabyte trace in memory. The pool
+            // version comes from Get-CsServerVersion, or from the failure responses kept here.
             Body::Sip(s) => {
-                s.kind != "protocol"
-                    || !s.diagnostics.is_empty()
-                    || !s.codes.is_empty()
-                    || s.headers
-                        .text("Server")
-                        .is_some_and(|v| v.starts_with("RTC/"))
+                s.codes.iter().any(|c| {
+                    c.get(..10)
+                        .is_some_and(|h| self.sip_codes.iter().any(|k| k.eq_ignore_ascii_case(h)))
+                }) || s
+                    .diagnostics
+                    .iter()
+                    .any(|d| self.sip_diagnostics.contains(&d.code))
+                    || (s.start_line.as_deref().is_some_and(is_failure_response)
+                        && !s.diagnostics.is_empty())
+                    || super::lync::is_relevant_sip(s)
                     || self.text_may_match(e)
             }
             Body::Object { .. }

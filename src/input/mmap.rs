@@ -27,6 +27,30 @@ pub fn map(file: &File) -> io::Result<Mmap> {
     unsafe { Mmap::map(file) }
 }
 
+/// Tells the kernel that the mapped pages of `offset..offset + len` (rounded inwards to whole
+/// pages) will not be needed soon, so they stop counting towards resident memory. The mapping stays
+/// valid: reading those bytes again simply loads them from the file. The pipeline calls this after
+/// parsing each window of a large file, which keeps peak memory flat on gigabyte traces.
+#[allow(unsafe_code)]
+pub fn release(map: &Mmap, offset: usize, len: usize) {
+    const PAGE: usize = 4096;
+    let start = offset.div_ceil(PAGE) * PAGE;
+    let end = (offset.saturating_add(len) / PAGE) * PAGE;
+    if end <= start || end > map.len() {
+        return;
+    }
+    // Safety: `MADV_DONTNEED` is "unchecked" in memmap2 because on a *writable private* mapping it
+    // discards modifications, which would change what later reads see. This mapping is read-only
+    // and file-backed (`Mmap::map`), so there is nothing to discard: the kernel drops the page-cache
+    // references and a later access faults the same file bytes back in. No reference into the
+    // mapping is invalidated. An error (e.g. an unsupported platform) only means memory is not
+    // released early, so it is ignored.
+    #[cfg(unix)]
+    unsafe {
+        let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +71,10 @@ mod tests {
         let mut read = Vec::new();
         File::open(&path).unwrap().read_to_end(&mut read).unwrap();
         assert_eq!(&m[..], &read[..]);
+        assert_eq!(&m[..], &bytes[..]);
+        // Released pages read back unchanged.
+        release(&m, 0, m.len());
+        release(&m, 5000, 10_000);
         assert_eq!(&m[..], &bytes[..]);
 
         let empty = dir.join("empty.bin");

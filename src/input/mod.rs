@@ -65,6 +65,15 @@ pub enum Data {
     Mapped(memmap2::Mmap),
 }
 
+impl Data {
+    /// Lets the memory behind `offset..offset + len` go (mapped files only; see [`mmap::release`]).
+    pub fn release(&self, offset: usize, len: usize) {
+        if let Data::Mapped(m) = self {
+            mmap::release(m, offset, len);
+        }
+    }
+}
+
 impl std::ops::Deref for Data {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
