@@ -577,28 +577,7 @@ pub fn parse_log4j(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// for which [`is_log4j_line`] holds (so a stack trace never straddles chunks). The format has no
 /// state: `header` stays empty; `line` and `offset` locate each chunk.
 pub fn split_log4j(text: &str, target: usize) -> Vec<Chunk<'_>> {
-    let target = target.max(1);
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u64);
-    for (no, off, line) in lines(text) {
-        if off >= start + target && is_log4j_line(line) {
-            chunks.push(Chunk {
-                text: text.get(start..off).unwrap_or(""),
-                line: start_line,
-                offset: start as u64,
-                header: String::new(),
-            });
-            start = off;
-            start_line = no + 1;
-        }
-    }
-    chunks.push(Chunk {
-        text: text.get(start..).unwrap_or(""),
-        line: start_line,
-        offset: start as u64,
-        header: String::new(),
-    });
-    chunks
+    super::split_at_record_starts(text, target, &is_log4j_line)
 }
 
 #[cfg(test)]

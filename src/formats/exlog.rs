@@ -17,10 +17,6 @@ use crate::formats::{time, Chunk, FileCtx};
 use crate::model::{DiagLevel, Diagnostic, Event, Format, Location, Parsed, Props, TsKind, Value};
 use std::sync::Arc;
 
-/// Detailed diagnostics kept per [`parse_chunk`] call for each kind (rejects, warnings); the rest
-/// are summarised in one diagnostic (counts stay exact).
-const DETAIL_CAP: usize = 50;
-
 /// Column-map state: what the `#` lines in effect say.
 #[derive(Debug, Default)]
 struct State {
@@ -138,38 +134,6 @@ impl HeaderLines {
     }
 }
 
-/// Counts diagnostics of one kind and keeps at most [`DETAIL_CAP`] of them.
-#[derive(Default)]
-struct Capped {
-    kept: usize,
-    more: u64,
-    first_more: Option<Location>,
-}
-
-impl Capped {
-    /// Returns true when a detailed diagnostic may still be kept.
-    fn admit(&mut self, loc: &Location) -> bool {
-        if self.kept < DETAIL_CAP {
-            self.kept += 1;
-            true
-        } else {
-            self.more += 1;
-            self.first_more.get_or_insert_with(|| loc.clone());
-            false
-        }
-    }
-
-    fn summary(&self, level: DiagLevel, what: &str) -> Option<Diagnostic> {
-        let loc = self.first_more.as_ref()?;
-        Some(Diagnostic::at(
-            level,
-            loc,
-            Format::ExchangeLog,
-            format!("{} more {what} (details omitted)", self.more),
-        ))
-    }
-}
-
 /// Parses one chunk (or a whole file given as [`Chunk::whole`]).
 ///
 /// `file := [bare_header_row] (meta_line | record)*`. The state is seeded from `chunk.header`;
@@ -178,8 +142,8 @@ impl Capped {
 pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
     let mut st = State::from_header(&chunk.header);
     let mut out = Parsed::default();
-    let mut rejects = Capped::default();
-    let mut warnings = Capped::default();
+    let mut rejects = super::Capped::default();
+    let mut warnings = super::Capped::default();
     let mut rd = CsvReader::new(chunk.text, b',');
     let mut record_no: u64 = 0;
     while let Some(line) = rd.peek_line() {
@@ -237,9 +201,12 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
         }
     }
     out.diagnostics
-        .extend(rejects.summary(DiagLevel::Error, "rows rejected"));
-    out.diagnostics
-        .extend(warnings.summary(DiagLevel::Warning, "row warnings"));
+        .extend(rejects.summary(DiagLevel::Error, Format::ExchangeLog, "rows rejected"));
+    out.diagnostics.extend(warnings.summary(
+        DiagLevel::Warning,
+        Format::ExchangeLog,
+        "row warnings",
+    ));
     out
 }
 
@@ -610,8 +577,8 @@ pub(crate) mod tests {
         }
         let p = whole(&t);
         assert_eq!((p.parsed, p.rejected), (0, 81));
-        assert_eq!(p.diagnostics.len(), DETAIL_CAP + 1);
-        assert!(p.diagnostics[DETAIL_CAP]
+        assert_eq!(p.diagnostics.len(), crate::formats::DETAIL_CAP + 1);
+        assert!(p.diagnostics[crate::formats::DETAIL_CAP]
             .message
             .starts_with("31 more rows rejected"));
     }

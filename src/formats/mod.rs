@@ -143,3 +143,87 @@ pub fn parse_binary(format: Format, ctx: &FileCtx, bytes: &[u8]) -> Parsed {
         _ => Parsed::default(),
     }
 }
+
+/// Splits `text` into chunks of at least `target` bytes, cutting only before a line for which
+/// `is_start` holds (a record's first line), so every chunk parses on its own. Shared by the
+/// line-oriented chunkable formats (SIPStack, UccApi, Cisco log4j).
+pub(crate) fn split_at_record_starts<'a>(
+    text: &'a str,
+    target: usize,
+    is_start: &dyn Fn(&str) -> bool,
+) -> Vec<Chunk<'a>> {
+    let target = target.max(1);
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 1u64);
+    let (mut pos, mut line_no) = (0usize, 1u64);
+    let bytes = text.as_bytes();
+    while pos < bytes.len() {
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
+        let line = text.get(pos..end).unwrap_or("");
+        if pos > start && pos - start >= target && is_start(line) {
+            chunks.push(Chunk {
+                text: text.get(start..pos).unwrap_or(""),
+                line: start_line,
+                offset: start as u64,
+                header: String::new(),
+            });
+            start = pos;
+            start_line = line_no;
+        }
+        pos = match bytes.get(end) {
+            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        line_no += 1;
+    }
+    chunks.push(Chunk {
+        text: text.get(start..).unwrap_or(""),
+        line: start_line,
+        offset: start as u64,
+        header: String::new(),
+    });
+    chunks
+}
+
+/// Caps detailed diagnostics of one kind at [`DETAIL_CAP`] per parse call; the rest are counted
+/// and summarised in one diagnostic at the first omitted position (counts stay exact).
+#[derive(Default)]
+pub(crate) struct Capped {
+    kept: usize,
+    more: u64,
+    first_more: Option<crate::model::Location>,
+}
+
+/// Detailed diagnostics of one kind kept per file (or chunk) before they are only counted.
+pub(crate) const DETAIL_CAP: usize = 50;
+
+impl Capped {
+    /// Returns true when a detailed diagnostic may still be kept.
+    pub(crate) fn admit(&mut self, loc: &crate::model::Location) -> bool {
+        if self.kept < DETAIL_CAP {
+            self.kept += 1;
+            true
+        } else {
+            self.more += 1;
+            self.first_more.get_or_insert_with(|| loc.clone());
+            false
+        }
+    }
+
+    /// The "N more …" diagnostic, when anything was omitted.
+    pub(crate) fn summary(
+        &self,
+        level: crate::model::DiagLevel,
+        format: Format,
+        what: &str,
+    ) -> Option<crate::model::Diagnostic> {
+        let loc = self.first_more.as_ref()?;
+        Some(crate::model::Diagnostic::at(
+            level,
+            loc,
+            format,
+            format!("{} more {what} (details omitted)", self.more),
+        ))
+    }
+}

@@ -23,8 +23,6 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use regex::Regex;
 use std::sync::OnceLock;
 
-/// Detailed diagnostics kept per [`parse_chunk`] call for each kind (rejects, warnings).
-const DETAIL_CAP: usize = 50;
 /// Most bytes kept per field value (a 50 MB message body is cut, not copied whole).
 const VALUE_MAX: usize = 16 * 1024;
 /// Most body entries (fields + SIP headers) kept per record; further lines are counted.
@@ -402,37 +400,6 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Counts diagnostics of one kind and keeps at most [`DETAIL_CAP`] of them.
-#[derive(Default)]
-struct Capped {
-    kept: usize,
-    more: u64,
-    first_more: Option<Location>,
-}
-
-impl Capped {
-    fn admit(&mut self, loc: &Location) -> bool {
-        if self.kept < DETAIL_CAP {
-            self.kept += 1;
-            true
-        } else {
-            self.more += 1;
-            self.first_more.get_or_insert_with(|| loc.clone());
-            false
-        }
-    }
-
-    fn summary(&self, level: DiagLevel, what: &str) -> Option<Diagnostic> {
-        let loc = self.first_more.as_ref()?;
-        Some(Diagnostic::at(
-            level,
-            loc,
-            Format::SipStack,
-            format!("{} more {what} (details omitted)", self.more),
-        ))
-    }
-}
-
 /// Lines of a text with their byte offsets; line ends are CRLF, LF or a lone CR.
 struct Lines<'a> {
     text: &'a str,
@@ -505,12 +472,12 @@ enum Cur<'a> {
 /// Positions are `chunk.line + local` and `chunk.offset + local`; record numbers start at 1.
 pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
     let mut out = Parsed::default();
-    let (mut rejects, mut warnings) = (Capped::default(), Capped::default());
+    let (mut rejects, mut warnings) = (super::Capped::default(), super::Capped::default());
     let (mut before, mut between, mut no_end) =
         (Tally::default(), Tally::default(), Tally::default());
     let mut record_no = 0u64;
     let mut cur = Cur::Start;
-    let emit = |rec: Box<Record<'_>>, out: &mut Parsed, warnings: &mut Capped| {
+    let emit = |rec: Box<Record<'_>>, out: &mut Parsed, warnings: &mut super::Capped| {
         let (event, notes) = rec.finish();
         for note in notes {
             if warnings.admit(&event.loc) {
@@ -579,8 +546,8 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
     ));
     d.extend(before.diagnostic("lines before the first record"));
     d.extend(between.diagnostic("lines between records ignored"));
-    d.extend(rejects.summary(DiagLevel::Error, "header lines rejected"));
-    d.extend(warnings.summary(DiagLevel::Warning, "record warnings"));
+    d.extend(rejects.summary(DiagLevel::Error, Format::SipStack, "header lines rejected"));
+    d.extend(warnings.summary(DiagLevel::Warning, Format::SipStack, "record warnings"));
     out
 }
 
@@ -590,28 +557,7 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// `offset` locate each chunk. Invariant (tested): parsing the chunks in order equals parsing the
 /// whole text, after rebasing record numbers.
 pub fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
-    let target = target.max(1);
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u64);
-    for (i, (line, pos)) in lines(text).enumerate() {
-        if pos > start && pos - start >= target && header(line).is_some() {
-            chunks.push(Chunk {
-                text: text.get(start..pos).unwrap_or(""),
-                line: start_line,
-                offset: start as u64,
-                header: String::new(),
-            });
-            start = pos;
-            start_line = 1 + i as u64;
-        }
-    }
-    chunks.push(Chunk {
-        text: text.get(start..).unwrap_or(""),
-        line: start_line,
-        offset: start as u64,
-        header: String::new(),
-    });
-    chunks
+    super::split_at_record_starts(text, target, &|line| header(line).is_some())
 }
 
 #[cfg(test)]

@@ -218,9 +218,9 @@ fn reject_details_are_capped() {
     let p = whole(&"TL_INFO(TF_DIAG) [0\n".repeat(80));
     assert_eq!(
         (p.parsed, p.rejected, p.diagnostics.len()),
-        (0, 80, DETAIL_CAP + 1)
+        (0, 80, crate::formats::DETAIL_CAP + 1)
     );
-    assert!(p.diagnostics[DETAIL_CAP]
+    assert!(p.diagnostics[crate::formats::DETAIL_CAP]
         .message
         .starts_with("30 more header lines rejected"));
 }

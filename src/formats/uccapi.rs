@@ -352,28 +352,7 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// time-stamped line ([`is_stamp`]), so every chunk after the first starts with a record.
 /// `header` stays empty (the format has no state); `line` and `offset` locate each chunk.
 pub fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
-    let target = target.max(1);
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u64);
-    for (no, (off, line)) in lines(text).enumerate() {
-        if off >= start + target && is_stamp(line) {
-            chunks.push(Chunk {
-                text: text.get(start..off).unwrap_or(""),
-                line: start_line,
-                offset: start as u64,
-                header: String::new(),
-            });
-            start = off;
-            start_line = 1 + no as u64;
-        }
-    }
-    chunks.push(Chunk {
-        text: text.get(start..).unwrap_or(""),
-        line: start_line,
-        offset: start as u64,
-        header: String::new(),
-    });
-    chunks
+    super::split_at_record_starts(text, target, &is_stamp)
 }
 
 #[cfg(test)]
