@@ -79,31 +79,6 @@ static NAME_STAMP: LazyLock<Regex> =
 static NAME_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:^|[^0-9])([0-9]{4})-?([0-9]{2})-?([0-9]{2})(?:[^0-9]|$)"));
 
-/// Physical lines of `text` as `(0-based line number, byte offset, line without its end)`;
-/// CRLF, LF and a lone CR end a line.
-fn lines(text: &str) -> impl Iterator<Item = (u64, usize, &str)> + '_ {
-    let b = text.as_bytes();
-    let mut pos = 0usize;
-    let mut no = 0u64;
-    std::iter::from_fn(move || {
-        if pos >= b.len() {
-            return None;
-        }
-        let start = pos;
-        let end = b
-            .get(start..)
-            .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
-            .map_or(b.len(), |k| start + k);
-        pos = match b.get(end) {
-            Some(b'\r') if b.get(end + 1) == Some(&b'\n') => end + 2,
-            Some(_) => end + 1,
-            None => end,
-        };
-        no += 1;
-        Some((no - 1, start, text.get(start..end).unwrap_or("")))
-    })
-}
-
 /// Length of a leading U+FEFF, which is skipped.
 fn bom_len(text: &str) -> usize {
     if text.starts_with('\u{feff}') {
@@ -578,6 +553,11 @@ pub fn parse_log4j(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// state: `header` stays empty; `line` and `offset` locate each chunk.
 pub fn split_log4j(text: &str, target: usize) -> Vec<Chunk<'_>> {
     super::split_at_record_starts(text, target, &is_log4j_line)
+}
+
+/// Physical lines of `text` as `(0-based line number, byte offset, line without its end)`.
+fn lines(text: &str) -> impl Iterator<Item = (u64, usize, &str)> + '_ {
+    super::numbered_lines(text).map(|(no, off, line)| (no - 1, off, line))
 }
 
 #[cfg(test)]

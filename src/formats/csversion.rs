@@ -12,7 +12,7 @@
 //! licence text. Grammar: `grammars/cs-server-version.md`; rule names used there: [`parse`]
 //! (file), [`version_line`] (one line).
 
-use crate::formats::reg::numbered_lines;
+use crate::formats::numbered_lines;
 use crate::formats::FileCtx;
 use crate::model::{Body, DiagLevel, Diagnostic, Event, Format, Location, Parsed, Props, Value};
 use regex::Regex;

@@ -155,11 +155,7 @@ pub(crate) fn split_at_record_starts<'a>(
     let target = target.max(1);
     let mut chunks = Vec::new();
     let (mut start, mut start_line) = (0usize, 1u64);
-    let (mut pos, mut line_no) = (0usize, 1u64);
-    let bytes = text.as_bytes();
-    while pos < bytes.len() {
-        let end = memchr::memchr2(b'\n', b'\r', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
-        let line = text.get(pos..end).unwrap_or("");
+    for (line_no, pos, line) in numbered_lines(text) {
         if pos > start && pos - start >= target && is_start(line) {
             chunks.push(Chunk {
                 text: text.get(start..pos).unwrap_or(""),
@@ -170,12 +166,6 @@ pub(crate) fn split_at_record_starts<'a>(
             start = pos;
             start_line = line_no;
         }
-        pos = match bytes.get(end) {
-            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
-            Some(_) => end + 1,
-            None => end,
-        };
-        line_no += 1;
     }
     chunks.push(Chunk {
         text: text.get(start..).unwrap_or(""),
@@ -226,4 +216,28 @@ impl Capped {
             format!("{} more {what} (details omitted)", self.more),
         ))
     }
+}
+
+/// Lines of `text` with their 1-based number and byte offset; line ends CRLF, LF or lone CR.
+pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, usize, &str)> + '_ {
+    let bytes = text.as_bytes();
+    let mut pos = 0usize;
+    let mut line = 0u64;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        let end = bytes
+            .get(start..)
+            .and_then(|r| memchr::memchr2(b'\n', b'\r', r))
+            .map_or(bytes.len(), |k| start + k);
+        pos = match bytes.get(end) {
+            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        line += 1;
+        Some((line, start, text.get(start..end).unwrap_or("")))
+    })
 }

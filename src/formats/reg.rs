@@ -12,35 +12,11 @@
 //! there: [`parse`] (file), [`header_line`], [`key_line`], [`value_line`], [`value_name`],
 //! [`data`], [`hex_bytes`].
 
-use crate::formats::FileCtx;
+use crate::formats::{numbered_lines, FileCtx};
 use crate::model::{Body, DiagLevel, Diagnostic, Event, Format, Location, Parsed, RegValue};
 
 /// Detailed diagnostics kept per file for each level; the rest are counted in one summary.
 const DETAIL_CAP: usize = 50;
-
-/// Lines of `text` with their 1-based number and byte offset; line ends CRLF, LF or lone CR.
-pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, usize, &str)> + '_ {
-    let bytes = text.as_bytes();
-    let mut pos = 0usize;
-    let mut line = 0u64;
-    std::iter::from_fn(move || {
-        if pos >= bytes.len() {
-            return None;
-        }
-        let start = pos;
-        let end = bytes
-            .get(start..)
-            .and_then(|r| memchr::memchr2(b'\n', b'\r', r))
-            .map_or(bytes.len(), |k| start + k);
-        pos = match bytes.get(end) {
-            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
-            Some(_) => end + 1,
-            None => end,
-        };
-        line += 1;
-        Some((line, start, text.get(start..end).unwrap_or("")))
-    })
-}
 
 /// `header_line := "Windows Registry Editor Version 5.00" | "REGEDIT4"`; returns whether the file
 /// is a `REGEDIT4` (ANSI) export, or `None` when the line is not a header.

@@ -40,29 +40,6 @@ pub(crate) fn is_stamp(line: &str) -> bool {
         })
 }
 
-/// Physical lines of `text` as `(byte offset, line without its end)`; CRLF, LF and a lone CR end
-/// a line.
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
-    let b = text.as_bytes();
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        if pos >= b.len() {
-            return None;
-        }
-        let start = pos;
-        let end = b
-            .get(start..)
-            .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
-            .map_or(b.len(), |k| start + k);
-        pos = match b.get(end) {
-            Some(b'\r') if b.get(end + 1) == Some(&b'\n') => end + 2,
-            Some(_) => end + 1,
-            None => end,
-        };
-        Some((start, text.get(start..end).unwrap_or("")))
-    })
-}
-
 /// Number of the two-digit (or four-digit) field at `range` of a stamp.
 fn num(stamp: &str, range: std::ops::Range<usize>) -> Option<u32> {
     stamp.get(range)?.parse().ok()
@@ -353,6 +330,11 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// `header` stays empty (the format has no state); `line` and `offset` locate each chunk.
 pub fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
     super::split_at_record_starts(text, target, &is_stamp)
+}
+
+/// Physical lines of `text` as `(byte offset, line without its end)`.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    super::numbered_lines(text).map(|(_, off, line)| (off, line))
 }
 
 #[cfg(test)]
