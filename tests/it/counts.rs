@@ -37,6 +37,48 @@ fn present(format: Format, text: &str) -> Option<u64> {
         Format::EventXml => {
             text.matches("<Event ").count() as u64 + text.matches("<Event>").count() as u64
         }
+        // `MM/DD/YYYY|hh:mm:ss.mmm` starts a UccApi record (formats.md §7).
+        Format::UccApi => lines()
+            .filter(|l| {
+                let b = l.as_bytes();
+                b.len() >= 23
+                    && b[2] == b'/'
+                    && b[5] == b'/'
+                    && b[10] == b'|'
+                    && b[13] == b':'
+                    && b[19] == b'.'
+                    && [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
+                        .iter()
+                        .all(|i| b[*i].is_ascii_digit())
+            })
+            .count() as u64,
+        // `hh:mm:ss.mmm |` starts a SDI or XCP record (a leading space and a one-digit hour occur).
+        Format::CiscoSdi | Format::CiscoXcp => lines()
+            .filter(|l| {
+                let t = l.strip_prefix(' ').unwrap_or(l);
+                let colon = t.find(':').unwrap_or(0);
+                let rest = t.get(colon..).unwrap_or("");
+                (1..=2).contains(&colon)
+                    && t[..colon].bytes().all(|c| c.is_ascii_digit())
+                    && rest.len() >= 10
+                    && rest.as_bytes()[3] == b':'
+                    && rest.as_bytes()[6] == b'.'
+                    && rest[10..].trim_start().starts_with('|')
+            })
+            .count() as u64,
+        // `YYYY-MM-DD hh:mm:ss,mmm LEVEL` starts a log4j record.
+        Format::CiscoLog4j => lines()
+            .filter(|l| {
+                let b = l.as_bytes();
+                b.len() > 24
+                    && b[4] == b'-'
+                    && b[10] == b' '
+                    && b[19] == b','
+                    && ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+                        .iter()
+                        .any(|lv| l.get(24..).is_some_and(|r| r.starts_with(lv)))
+            })
+            .count() as u64,
         _ => return None,
     })
 }
@@ -64,13 +106,26 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn parsed_plus_rejected_equals_present_in_samples() {
     let mut checked = 0;
-    for p in files_under(&util::root().join("samples")) {
-        let bytes = std::fs::read(&p).expect("read");
-        let text = imtriage::input::decode::decode(&bytes).text.to_string();
-        let name = p
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut files = files_under(&util::root().join("samples"));
+    files.extend(files_under(
+        &util::root().join("tests/fixtures/independent"),
+    ));
+    for p in files {
+        let mut bytes = std::fs::read(&p).expect("read");
+        let mut name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // RTMT traces arrive as `.txt.gz`; a truncated one yields what inflated before the damage.
+        if let Some(inner) = name.strip_suffix(".gz").map(str::to_string) {
+            let mut out = Vec::new();
+            let _ =
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out);
+            bytes = out;
+            name = inner;
+        }
+        let text = imtriage::input::decode::decode(&bytes).text.to_string();
         let Some(f) = imtriage::input::sniff::sniff_text(&text, &name) else {
             continue;
         };
@@ -80,8 +135,22 @@ fn parsed_plus_rejected_equals_present_in_samples() {
         let got = formats::parse_text(f, &FileCtx::new(&name), &Chunk::whole(&text));
         assert_eq!(got.parsed + got.rejected, want, "{}: {f}", p.display());
         checked += 1;
+        kinds.insert(f);
     }
     assert!(checked >= 10, "only {checked} files checked");
+    for f in [
+        Format::SipStack,
+        Format::ExchangeLog,
+        Format::EventXml,
+        Format::UccApi,
+        Format::CiscoLog4j,
+        Format::CiscoSdi,
+    ] {
+        assert!(
+            kinds.contains(&f),
+            "no {f} file among the samples and fixtures"
+        );
+    }
 }
 
 #[test]
