@@ -170,8 +170,9 @@ fn is_ma(w: &WinEvent) -> bool {
 }
 
 impl CauseMatchers {
-    /// Whether signal `si` matches the event (facts never match single events).
-    pub fn matches(&self, si: usize, e: &Event) -> bool {
+    /// Whether signal `si` matches the event (facts never match single events). `text` is the
+    /// event's [`record_text`], computed once per event by the caller.
+    pub fn matches(&self, si: usize, e: &Event, text: &str) -> bool {
         let Some(sig) = self.signals.get(si) else {
             return false;
         };
@@ -180,7 +181,7 @@ impl CauseMatchers {
                 channel,
                 provider,
                 ids,
-                text,
+                text: re_text,
             } => match &e.body {
                 Body::WinEvent(w) => {
                     ids.contains(&w.event_id)
@@ -188,7 +189,7 @@ impl CauseMatchers {
                         && channel
                             .as_ref()
                             .is_none_or(|c| w.channel.is_empty() || norm(&w.channel) == *c)
-                        && text.as_ref().is_none_or(|re| re.is_match(&record_text(e)))
+                        && re_text.as_ref().is_none_or(|re| re.is_match(text))
                 }
                 _ => false,
             },
@@ -229,12 +230,11 @@ impl CauseMatchers {
                 if self
                     .contradicting
                     .iter()
-                    .any(|c| *c != si && self.matches(*c, e))
+                    .any(|c| *c != si && self.matches(*c, e, text))
                 {
                     return false;
                 }
-                let text = record_text(e);
-                !text.is_empty() && re.is_match(&text)
+                !text.is_empty() && re.is_match(text)
             }
             Compiled::Object { commands, conds } => match &e.body {
                 Body::Object {

@@ -173,6 +173,8 @@ struct Hit {
 pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
     let facts = facts::build(c);
     let compiled = matchers::compile(catalog);
+    // Each kept event's searchable text, built once rather than per signal and cause.
+    let texts: Vec<String> = c.events.iter().map(record_text).collect();
     let mut candidates: Vec<(String, Finding)> = Vec::new();
     for (cause, signals) in catalog.causes.values().zip(compiled.iter()) {
         let mut per_host: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
@@ -192,7 +194,7 @@ pub fn classify(c: &Correlated, catalog: &Catalog) -> Analysis {
                 continue;
             }
             for (i, e) in c.events.iter().enumerate() {
-                if signals.matches(si, e) {
+                if signals.matches(si, e, &texts[i]) {
                     let host = c.host(i).unwrap_or("").to_string();
                     per_host.entry(host).or_default().push(Hit {
                         signal: si,

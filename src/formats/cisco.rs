@@ -79,15 +79,6 @@ static NAME_STAMP: LazyLock<Regex> =
 static NAME_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:^|[^0-9])([0-9]{4})-?([0-9]{2})-?([0-9]{2})(?:[^0-9]|$)"));
 
-/// Length of a leading U+FEFF, which is skipped.
-fn bom_len(text: &str) -> usize {
-    if text.starts_with('\u{feff}') {
-        '\u{feff}'.len_utf8()
-    } else {
-        0
-    }
-}
-
 /// `h:mm:ss.mmm` or `hh:mm:ss.mmm` as a time, `None` when impossible (hour 25, minute 61).
 fn time_of_day(s: &str) -> Option<NaiveTime> {
     let (hms, ms) = s.split_once('.')?;
@@ -315,7 +306,7 @@ fn parse_tod(
 ) -> Parsed {
     let mut out = Parsed::default();
     let mut sink = DiagSink::new(&ctx.path, format);
-    let skip = bom_len(text);
+    let skip = super::bom_len(text);
     let body = text.get(skip..).unwrap_or("");
     let mut recs: Vec<TodRec<'_>> = Vec::new();
     let mut preamble: Option<(u64, usize, &str, u64)> = None;
@@ -470,7 +461,7 @@ pub fn parse_log4j(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
     let format = Format::CiscoLog4j;
     let mut out = Parsed::default();
     let mut sink = DiagSink::new(&ctx.path, format);
-    let skip = bom_len(chunk.text);
+    let skip = super::bom_len(chunk.text);
     let body = chunk.text.get(skip..).unwrap_or("");
     let mut raws: Vec<Log4jRaw<'_>> = Vec::new();
     let mut preamble: Option<(u64, usize, &str, u64)> = None;

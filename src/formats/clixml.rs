@@ -346,11 +346,7 @@ fn attach_im_settings(loc: &Location, props: &mut Props, sink: &mut DiagSink, ou
 pub fn parse(ctx: &FileCtx, text: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut sink = DiagSink::new(&ctx.path, Format::Clixml);
-    let base = if text.starts_with('\u{feff}') {
-        '\u{feff}'.len_utf8()
-    } else {
-        0
-    };
+    let base = super::bom_len(text);
     let body = &text[base..];
     let index = LineIndex::new(text);
     let loc = |pos: usize, record: u64| Location {

@@ -241,3 +241,12 @@ pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, usize, &s
         Some((line, start, text.get(start..end).unwrap_or("")))
     })
 }
+
+/// Length of a leading U+FEFF (a BOM left in decoded text), which parsers skip.
+pub(crate) fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
+}

@@ -367,11 +367,7 @@ pub struct Line<'a> {
 /// Splits text into lines (CRLF, LF or a lone CR end a line), keeping positions. A leading
 /// U+FEFF is skipped.
 pub fn lines(text: &str) -> Vec<Line<'_>> {
-    let start = if text.starts_with('\u{feff}') {
-        '\u{feff}'.len_utf8()
-    } else {
-        0
-    };
+    let start = super::bom_len(text);
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut pos = start;

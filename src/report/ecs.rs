@@ -10,7 +10,7 @@
 //! against the `@elastic/ecs` 9.4.0 field names.
 
 use super::siem::{self, TimeSource};
-use super::{format_name, rfc3339, Report, Reporter};
+use super::{rfc3339, Report, Reporter};
 use crate::classify::Finding;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -51,18 +51,7 @@ pub fn document(f: &Finding, r: &Report, stamp: Option<DateTime<Utc>>) -> Value 
     let evidence: Vec<Value> = f
         .evidence
         .iter()
-        .map(|e| {
-            json!({
-                "path": &*e.path,
-                "line": (e.line > 0).then_some(e.line),
-                "record": (e.record > 0).then_some(e.record),
-                "format": format_name(e.format),
-                "time": e.time.as_ref().map(rfc3339),
-                "excerpt": e.excerpt,
-                "signal": e.signal,
-                "role": e.role,
-            })
-        })
+        .map(|e| Value::Object(super::jsonl::evidence(e, &["offset"])))
         .collect();
     let mut doc = Map::new();
     doc.insert("@timestamp".into(), json!(rfc3339(&ts)));

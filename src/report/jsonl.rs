@@ -14,6 +14,7 @@
 //! No field holds wall-clock time of the analysing machine, so output is byte-identical across runs.
 
 use super::{format_name, rfc3339, Report, Reporter};
+use crate::classify::Evidence;
 use crate::classify::{evidence, Finding};
 use crate::model::{Diagnostic, Event};
 use serde_json::{json, Value};
@@ -74,24 +75,35 @@ pub fn event(e: &Event, host_key: Option<&str>) -> Value {
     })
 }
 
+/// The JSON object of one evidence line, as every machine format carries it, without the keys in
+/// `leave_out` (ECS and OCSF leave out what their own envelope holds). Key order is kept.
+pub fn evidence(e: &Evidence, leave_out: &[&str]) -> serde_json::Map<String, Value> {
+    let v = json!({
+        "path": &*e.path,
+        "line": pos(e.line),
+        "record": pos(e.record),
+        "offset": if e.line == 0 && e.record == 0 { Value::Null } else { json!(e.offset) },
+        "format": format_name(e.format),
+        "time": e.time.as_ref().map(rfc3339),
+        "excerpt": e.excerpt,
+        "signal": e.signal,
+        "role": e.role,
+    });
+    match v {
+        Value::Object(m) => m
+            .into_iter()
+            .filter(|(k, _)| !leave_out.contains(&k.as_str()))
+            .collect(),
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// The JSON object of a finding (also the `event` of a Splunk HEC envelope).
 pub fn finding(f: &Finding) -> Value {
     let evidence: Vec<Value> = f
         .evidence
         .iter()
-        .map(|e| {
-            json!({
-                "path": &*e.path,
-                "line": pos(e.line),
-                "record": pos(e.record),
-                "offset": if e.line == 0 && e.record == 0 { Value::Null } else { json!(e.offset) },
-                "format": format_name(e.format),
-                "time": e.time.as_ref().map(rfc3339),
-                "excerpt": e.excerpt,
-                "signal": e.signal,
-                "role": e.role,
-            })
-        })
+        .map(|e| Value::Object(evidence(e, &[])))
         .collect();
     json!({
         "type": "finding",

@@ -11,7 +11,7 @@
 //! has no attribute for. `metadata.processed_time` (the wall clock) only with `--stamp`.
 
 use super::siem;
-use super::{format_name, rfc3339, Report, Reporter};
+use super::{Report, Reporter};
 use crate::classify::Finding;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -39,6 +39,8 @@ pub fn finding(f: &Finding, r: &Report, stamp: Option<DateTime<Utc>>) -> Value {
         .evidence
         .iter()
         .map(|e| {
+            // The path is in `file`; OCSF has no place for a byte offset.
+            let data = super::jsonl::evidence(e, &["path", "offset"]);
             json!({
                 "file": {
                     "name": file_name(&e.path),
@@ -46,15 +48,7 @@ pub fn finding(f: &Finding, r: &Report, stamp: Option<DateTime<Utc>>) -> Value {
                     "type_id": 1,
                     "type": "Regular File",
                 },
-                "data": {
-                    "line": (e.line > 0).then_some(e.line),
-                    "record": (e.record > 0).then_some(e.record),
-                    "format": format_name(e.format),
-                    "time": e.time.as_ref().map(rfc3339),
-                    "excerpt": e.excerpt,
-                    "signal": e.signal,
-                    "role": e.role,
-                },
+                "data": Value::Object(data),
             })
         })
         .collect();
