@@ -136,6 +136,11 @@ pub struct Common {
     /// `--tz CLIENT01=+01:00`; repeatable. Without it, such times are kept as written and marked local.
     #[arg(long, value_name = "HOST=OFFSET", value_parser = parse_tz)]
     pub tz: Vec<(String, Duration)>,
+    /// Parse and validate every record of large logs. By default `analyze` and `batch` parse only
+    /// the SIPStack, Exchange log and event XML records that hold a literal of the catalog (same
+    /// findings; the others are counted as skipped); `events` always parses every record.
+    #[arg(long)]
+    pub full_parse: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -315,6 +320,7 @@ impl Common {
                 window,
                 tz: self.tz,
             },
+            skim: !self.full_parse,
         }
     }
 }

@@ -38,6 +38,9 @@ use std::path::PathBuf;
 pub struct AnalyzeConfig {
     pub parse: ParseConfig,
     pub correlate: CorrelateConfig,
+    /// Parse only the records of large logs that hold a catalog literal (the skim of
+    /// [`formats::skim`]); `false` parses and validates every record (`--full-parse`).
+    pub skim: bool,
 }
 
 impl Default for AnalyzeConfig {
@@ -49,6 +52,7 @@ impl Default for AnalyzeConfig {
                 window: chrono::Duration::minutes(15),
                 tz: Vec::new(),
             },
+            skim: true,
         }
     }
 }
@@ -163,7 +167,11 @@ fn run(
 ) -> Report {
     let pre = Prefilter::new(catalog);
     let keep = |e: &Event| keep_all || pre.keep(e);
-    let bundle = pipeline::load_with_progress(paths, &cfg.parse, &keep, progress);
+    let mut parse = cfg.parse.clone();
+    if !keep_all && cfg.skim {
+        parse.skim = Some(std::sync::Arc::new(pre.skim()));
+    }
+    let bundle = pipeline::load_with_progress(paths, &parse, &keep, progress);
     let (correlated, mut diagnostics) = correlate::correlate(bundle, &cfg.correlate);
     diagnostics.extend(correlate::coverage_gaps(&correlated));
     let analysis = classify::classify(&correlated, catalog);

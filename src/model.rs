@@ -523,6 +523,9 @@ pub struct Parsed {
     pub parsed: u64,
     /// Records that could not be parsed (each reported).
     pub rejected: u64,
+    /// Records counted but not parsed: `analyze`'s prefilter found no catalog literal in them
+    /// ([`crate::formats::skim`]). Always 0 for `imtriage events`.
+    pub skipped: u64,
 }
 
 impl Parsed {
@@ -532,6 +535,7 @@ impl Parsed {
         self.diagnostics.append(&mut other.diagnostics);
         self.parsed += other.parsed;
         self.rejected += other.rejected;
+        self.skipped += other.skipped;
     }
 
     /// Records an accepted event.

@@ -9,6 +9,7 @@
 //! Memory: a file's bytes are dropped as soon as it is parsed; the caller's `keep` predicate
 //! decides which events stay in memory (the analysis keeps only what the catalog can use).
 
+use crate::formats::skim::Skim;
 use crate::formats::{self, Chunk, FileCtx};
 use crate::input::{self, decode, sniff, InputConfig, InputFile, Kind};
 use crate::model::{DiagLevel, Diagnostic, Event, Format, Parsed};
@@ -34,6 +35,9 @@ pub struct ParseConfig {
     pub since: Option<DateTime<Utc>>,
     /// Drop events after this time (events without a time are kept).
     pub until: Option<DateTime<Utc>>,
+    /// The raw-text prefilter: records of the formats it covers are parsed only when they hold
+    /// one of its literals (`analyze`); `None` parses every record (`events`, timelines).
+    pub skim: Option<Arc<Skim>>,
 }
 
 impl Default for ParseConfig {
@@ -44,6 +48,7 @@ impl Default for ParseConfig {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             since: None,
             until: None,
+            skim: None,
         }
     }
 }
@@ -62,6 +67,8 @@ pub struct FileInfo {
     pub bytes: u64,
     pub parsed: u64,
     pub rejected: u64,
+    /// Records the prefilter counted but did not parse (no catalog literal in them).
+    pub skipped: u64,
     /// Events outside `--since`/`--until`.
     pub filtered: u64,
 }
@@ -178,6 +185,7 @@ fn process_file(
         bytes: file.data.len() as u64,
         parsed: 0,
         rejected: 0,
+        skipped: 0,
         filtered: 0,
     };
     let bytes: &[u8] = &file.data;
@@ -198,7 +206,7 @@ fn process_file(
             Parsed::default()
         }
         _ => {
-            let decoded = decode::decode(bytes);
+            let decoded = decode::decode_with(bytes, &|b| file.data.utf8(b));
             info.encoding = decoded.encoding;
             if decoded.guessed {
                 diagnostics.push(Diagnostic::file(
@@ -223,12 +231,12 @@ fn process_file(
                             file.data.release(b + off, len);
                         }
                     };
-                    // UTF-8 validation has just touched every page: let them go before parsing,
-                    // which faults them back one window at a time.
-                    if text.len() > cfg.chunk_bytes.saturating_mul(2) {
-                        release(0, text.len());
-                    }
-                    parse_text_file_windowed(format, &ctx, text, cfg.chunk_bytes, &filter, &release)
+                    let skim = cfg.skim.as_deref();
+                    let parse = |c: &Chunk<'_>| match skim {
+                        Some(s) => filter(s.parse_chunk(format, &ctx, c)),
+                        None => filter(formats::parse_text(format, &ctx, c)),
+                    };
+                    parse_chunks_windowed(format, text, cfg.chunk_bytes, &parse, &release)
                 }
                 None => {
                     if !text.trim().is_empty() {
@@ -245,6 +253,7 @@ fn process_file(
     };
     info.parsed = parsed.parsed;
     info.rejected = parsed.rejected;
+    info.skipped = parsed.skipped;
     info.filtered = filtered.into_inner();
     diagnostics.extend(parsed.diagnostics);
     FileResult {
@@ -310,19 +319,28 @@ pub fn parse_text_file_windowed(
     filter: &(dyn Fn(Parsed) -> Parsed + Sync),
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Parsed {
+    let parse = |c: &Chunk<'_>| filter(formats::parse_text(format, ctx, c));
+    parse_chunks_windowed(format, text, chunk_bytes, &parse, release)
+}
+
+/// Splits `text` (when large and chunkable) and runs `parse` on each chunk, a window of chunks at
+/// a time, releasing each parsed window; merges the results in order.
+fn parse_chunks_windowed(
+    format: Format,
+    text: &str,
+    chunk_bytes: usize,
+    parse: &(dyn Fn(&Chunk<'_>) -> Parsed + Sync),
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Parsed {
     if !formats::is_chunkable(format) || text.len() <= chunk_bytes.saturating_mul(2) {
-        return filter(formats::parse_text(format, ctx, &Chunk::whole(text)));
+        return parse(&Chunk::whole(text));
     }
-    let chunks = formats::split(format, text, chunk_bytes);
-    // Finding the record boundaries read the whole text: let it go before parsing.
-    release(0, text.len());
+    // Finding the record boundaries reads the text: each chunk is let go once it is cut.
+    let chunks = formats::split_releasing(format, text, chunk_bytes, release);
     let window = 2 * rayon::current_num_threads().max(1);
     let mut parts: Vec<Parsed> = Vec::with_capacity(chunks.len());
     for w in chunks.chunks(window) {
-        let done: Vec<Parsed> = w
-            .par_iter()
-            .map(|c| filter(formats::parse_text(format, ctx, c)))
-            .collect();
+        let done: Vec<Parsed> = w.par_iter().map(parse).collect();
         parts.extend(done);
         if let (Some(first), Some(last)) = (w.first(), w.last()) {
             let start = first.offset as usize;
@@ -346,7 +364,7 @@ pub fn merge_chunks(parts: Vec<Parsed>) -> Parsed {
                 d.record += base;
             }
         }
-        base += p.parsed + p.rejected;
+        base += p.parsed + p.rejected + p.skipped;
         out.append(p);
     }
     out

@@ -7,7 +7,8 @@
 
 use super::catalog::{Catalog, PropCond, Role, SignalSpec, SipSource};
 use super::record_text;
-use crate::model::{Body, Event, Value, WinEvent};
+use crate::formats::skim::Skim;
+use crate::model::{Body, Event, Format, Value, WinEvent};
 use regex::Regex;
 
 enum Compiled {
@@ -274,6 +275,8 @@ pub struct Prefilter {
     sip_codes: Vec<String>,
     sip_diagnostics: Vec<u32>,
     text: TextSet,
+    /// The words behind `text`'s literal prefilter (`None`: some regex has none).
+    words: Option<Vec<String>>,
 }
 
 /// The `text` regexes of the catalog as one set, behind a literal prefilter: words that every
@@ -355,7 +358,8 @@ impl Prefilter {
                 raw.push(t);
             }
         }
-        let needles = needle_words(&raw).and_then(|w| {
+        let words = needle_words(&raw);
+        let needles = words.clone().and_then(|w| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(w)
@@ -393,7 +397,56 @@ impl Prefilter {
             sip_codes,
             sip_diagnostics,
             text: TextSet { set: text, needles },
+            words,
         }
+    }
+
+    /// The raw-text prefilter of `analyze` ([`crate::formats::skim`]): per skimmable format, the
+    /// literals of which every record [`Prefilter::keep`] accepts holds one (or a header line in
+    /// effect for it does, or it is not ASCII). Derived arm by arm from `keep`; checked by
+    /// `tests/it/skim.rs` (kept events equal with and without it). Empty when a `text` regex has
+    /// no literal: then nothing is skimmed.
+    pub fn skim(&self) -> Skim {
+        let Some(words) = &self.words else {
+            return Skim::default();
+        };
+        let with = |extra: &[&str]| -> Vec<String> {
+            let mut v = words.clone();
+            v.extend(extra.iter().map(|s| s.to_string()));
+            v
+        };
+        let mut per_format = Vec::new();
+        // Body::Sip: result codes come only from text with `0x`, `esult` or `_E_` (msdiag
+        // `Codes::add`); ms-diagnostics ids and failure responses need a `*diagnostics` header;
+        // `lync::is_relevant_sip` reads the Front End's "not a configured server" text.
+        per_format.push((
+            Format::SipStack,
+            with(&[
+                "0x",
+                "esult",
+                "_e_",
+                "diagnostics",
+                super::lync::NOT_CONFIGURED_WORD,
+            ]),
+        ));
+        // Body::LogRow: cisco log types do not come from Exchange logs, but the `#Log-type:`
+        // (EWS) and `#Fields:` (SoapAction) header lines decide for whole files.
+        if words.iter().all(|w| !w.contains('"')) {
+            per_format.push((Format::ExchangeLog, with(&["ews", "soapaction", "cisco-"])));
+        }
+        // Body::WinEvent: providers as Windows writes them, bare ids as the EventID element's
+        // digits, Managed Availability by channel or provider; `&#` for character references
+        // that could spell a word.
+        if words
+            .iter()
+            .all(|w| !w.contains(['&', '<', '>', '"', '\'']))
+        {
+            let mut v = with(&["managedavailability", "&#"]);
+            v.extend(self.providers.iter().cloned());
+            v.extend(self.bare_ids.iter().map(u32::to_string));
+            per_format.push((Format::EventXml, v));
+        }
+        Skim::new(&per_format)
     }
 
     /// Whether some `text` signal can match the record: `text.is_match(&record_text(e))`, faster

@@ -9,7 +9,7 @@
 //! the five event parsers (level words, event-id parsing, safe time parsing, line index, capped
 //! reject diagnostics, excerpts) live here too, next to the mapping they serve.
 
-use crate::formats::{time, FileCtx};
+use crate::formats::{time, Chunk, FileCtx};
 use crate::model::{
     Body, DiagLevel, Diagnostic, Event, Format, Location, Parsed, TsKind, WinEvent,
 };
@@ -240,6 +240,13 @@ pub(crate) fn event_from_record(
 /// (rule `parse` of grammars/event-xml.md). A malformed event is rejected with its line and
 /// reading resumes at the next `<Event`.
 pub fn parse(ctx: &FileCtx, text: &str) -> Parsed {
+    parse_chunk(ctx, &Chunk::whole(text))
+}
+
+/// [`parse`] of one chunk cut by [`split`]: positions are `chunk.line + local` and
+/// `chunk.offset + local`, record numbers start at 1 within the chunk.
+pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
+    let text = chunk.text;
     let mut out = Parsed::default();
     let lines = LineIndex::new(text);
     let mut pos = 0usize;
@@ -248,9 +255,9 @@ pub fn parse(ctx: &FileCtx, text: &str) -> Parsed {
         record += 1;
         let loc = Location {
             path: ctx.path.clone(),
-            line: lines.line_of(start),
+            line: chunk.line + lines.line_of(start) - 1,
             record,
-            offset: start as u64,
+            offset: chunk.offset + start as u64,
         };
         let rest = text.get(start..).unwrap_or("");
         match win_event_from_xml(rest).and_then(|rec| {
@@ -271,13 +278,59 @@ pub fn parse(ctx: &FileCtx, text: &str) -> Parsed {
             }
         }
     }
-    if record == 0 && !text.trim().is_empty() {
+    if record == 0 && chunk.offset == 0 && !text.trim().is_empty() {
         let mut d = Diagnostic::file(DiagLevel::Warning, &ctx.path, "no <Event> element found");
         d.format = Some(Format::EventXml);
         out.diagnostics.push(d.with_excerpt(text));
     }
     finish_rejects(&mut out, &ctx.path, Format::EventXml);
     out
+}
+
+/// Splits an export into chunks of at least `target` bytes, cutting only before an `<Event`
+/// start tag (the places where [`parse`] starts a record), so every chunk parses on its own.
+/// Invariant (tested): parsing the chunks in order equals parsing the whole text, after rebasing
+/// record numbers.
+pub fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
+    split_releasing(text, target, &|_, _| {})
+}
+
+/// [`split`], calling `done(offset, len)` for each chunk once it is cut.
+pub fn split_releasing<'a>(
+    text: &'a str,
+    target: usize,
+    done: &dyn Fn(usize, usize),
+) -> Vec<Chunk<'a>> {
+    let target = target.max(1);
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 1u64);
+    let mut counted = 0usize;
+    let mut line = 1u64;
+    let mut pos = start.saturating_add(target);
+    while let Some(cut) = find_event_start(text, pos.min(text.len())) {
+        line += super::count_line_ends(text.as_bytes().get(counted..cut).unwrap_or_default());
+        counted = cut;
+        chunks.push(Chunk {
+            text: text.get(start..cut).unwrap_or(""),
+            line: start_line,
+            offset: start as u64,
+            header: String::new(),
+        });
+        done(start, cut - start);
+        start = cut;
+        start_line = line;
+        pos = cut.saturating_add(target);
+        if pos >= text.len() {
+            break;
+        }
+    }
+    chunks.push(Chunk {
+        text: text.get(start..).unwrap_or(""),
+        line: start_line,
+        offset: start as u64,
+        header: String::new(),
+    });
+    chunks
 }
 
 /// Byte offset of the next `<Event` (or `<prefix:Event`) start tag at or after `from`.
@@ -527,6 +580,31 @@ mod tests {
         );
         assert_eq!(third.named("who"), Some("me"));
         assert_eq!(p.events[2].loc.record, 3);
+    }
+
+    #[test]
+    fn split_then_parse_equals_whole_parse() {
+        let good = format!(
+            "<?xml version=\"1.0\"?>\r\n<Events>\r\n{OWA_101}\r\n{OWA_101}\r{OWA_101}\n</Events>"
+        );
+        let bad = format!("<Event xmlns='a'><System><EventID>1</EventID></Oops></Event>\n{OWA_101}\n<Event><System><EventID>x</EventID></System></Event>\n<Event><System>");
+        for text in [good.as_str(), bad.as_str(), "", "<Events/>"] {
+            let whole = parse(&ctx(), text);
+            for target in [1, 40, 300, 1 << 20] {
+                let chunks = split(text, target);
+                assert_eq!(chunks.iter().map(|c| c.text).collect::<String>(), text);
+                let parts = chunks.iter().map(|c| parse_chunk(&ctx(), c)).collect();
+                let merged = crate::pipeline::merge_chunks(parts);
+                assert_eq!(
+                    (merged.parsed, merged.rejected),
+                    (whole.parsed, whole.rejected)
+                );
+                assert_eq!(merged.events, whole.events, "target {target}");
+                if target == 1 && text == good {
+                    assert_eq!(chunks.len(), 4, "the declaration, then one chunk per event");
+                }
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod pstable;
 pub mod reg;
 pub mod rtmt;
 pub mod sipstack;
+pub mod skim;
 pub mod time;
 pub mod uccapi;
 pub mod webconfig;
@@ -90,26 +91,43 @@ impl<'a> Chunk<'a> {
 pub fn is_chunkable(format: Format) -> bool {
     matches!(
         format,
-        Format::ExchangeLog | Format::SipStack | Format::UccApi | Format::CiscoLog4j
+        Format::ExchangeLog
+            | Format::SipStack
+            | Format::UccApi
+            | Format::CiscoLog4j
+            | Format::EventXml
     )
 }
 
 /// Splits a chunkable text into chunks of about `target` bytes at record boundaries.
 pub fn split(format: Format, text: &str, target: usize) -> Vec<Chunk<'_>> {
-    match format {
-        Format::ExchangeLog => exlog::split(text, target),
-        Format::SipStack => sipstack::split(text, target),
+    split_releasing(format, text, target, &|_, _| {})
+}
+
+/// [`split`], calling `done(offset, len)` for each chunk once the splitter has read past it, so
+/// the caller can let its memory go while a gigabyte file is being split.
+pub fn split_releasing<'a>(
+    format: Format,
+    text: &'a str,
+    target: usize,
+    done: &dyn Fn(usize, usize),
+) -> Vec<Chunk<'a>> {
+    let chunks = match format {
+        Format::ExchangeLog => exlog::split_releasing(text, target, done),
+        Format::SipStack => sipstack::split_releasing(text, target, done),
         Format::UccApi => uccapi::split(text, target),
         Format::CiscoLog4j => cisco::split_log4j(text, target),
+        Format::EventXml => eventxml::split_releasing(text, target, done),
         _ => vec![Chunk::whole(text)],
-    }
+    };
+    chunks
 }
 
 /// Parses one chunk (or the whole text) of a text format.
 pub fn parse_text(format: Format, ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
     match format {
         Format::ExchangeLog => exlog::parse_chunk(ctx, chunk),
-        Format::EventXml => eventxml::parse(ctx, chunk.text),
+        Format::EventXml => eventxml::parse_chunk(ctx, chunk),
         Format::EventText => eventtext::parse_wevtutil(ctx, chunk.text),
         Format::EventCopyText => eventtext::parse_copy_text(ctx, chunk.text),
         Format::EventViewerCsv => eventcsv::parse_viewer(ctx, chunk.text),
@@ -152,20 +170,60 @@ pub(crate) fn split_at_record_starts<'a>(
     target: usize,
     is_start: &dyn Fn(&str) -> bool,
 ) -> Vec<Chunk<'a>> {
+    split_at_record_starts_releasing(text, target, is_start, &|_, _| {})
+}
+
+/// [`split_at_record_starts`], calling `done(offset, len)` for each chunk once it is cut.
+pub(crate) fn split_at_record_starts_releasing<'a>(
+    text: &'a str,
+    target: usize,
+    is_start: &dyn Fn(&str) -> bool,
+    done: &dyn Fn(usize, usize),
+) -> Vec<Chunk<'a>> {
     let target = target.max(1);
+    let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let (mut start, mut start_line) = (0usize, 1u64);
-    for (line_no, pos, line) in numbered_lines(text) {
-        if pos > start && pos - start >= target && is_start(line) {
-            chunks.push(Chunk {
-                text: text.get(start..pos).unwrap_or(""),
-                line: start_line,
-                offset: start as u64,
-                header: String::new(),
-            });
-            start = pos;
-            start_line = line_no;
+    // Jump `target` bytes, then look for a record start from the next line on: only the lines
+    // near a cut are read (the line count in between is a vectorised byte count).
+    loop {
+        let mut p = start.saturating_add(target);
+        if p >= bytes.len() {
+            break;
         }
+        let line_start = matches!(bytes.get(p - 1), Some(b'\n'))
+            || (bytes.get(p - 1) == Some(&b'\r') && bytes.get(p) != Some(&b'\n'));
+        if !line_start {
+            match bytes
+                .get(p..)
+                .and_then(|r| memchr::memchr2(b'\n', b'\r', r))
+            {
+                Some(k) => {
+                    p += k;
+                    p += if bytes.get(p..p + 2) == Some(b"\r\n".as_slice()) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                None => break,
+            }
+        }
+        let Some((_, cut, _)) = numbered_lines(text.get(p..).unwrap_or(""))
+            .map(|(n, off, line)| (n, p + off, line))
+            .find(|(_, _, line)| is_start(line))
+        else {
+            break;
+        };
+        chunks.push(Chunk {
+            text: text.get(start..cut).unwrap_or(""),
+            line: start_line,
+            offset: start as u64,
+            header: String::new(),
+        });
+        start_line += count_line_ends(bytes.get(start..cut).unwrap_or_default());
+        done(start, cut - start);
+        start = cut;
     }
     chunks.push(Chunk {
         text: text.get(start..).unwrap_or(""),
@@ -240,6 +298,30 @@ pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, usize, &s
         line += 1;
         Some((line, start, text.get(start..end).unwrap_or("")))
     })
+}
+
+/// Line ends in `bytes` as [`numbered_lines`] counts them: LF, CRLF (once) and a lone CR.
+pub(crate) fn count_line_ends(bytes: &[u8]) -> u64 {
+    // One pass the compiler vectorises (measured 4.4 GB/s against 2.7 GB/s for a `memchr2`
+    // iterator on a CRLF trace): every LF, and every CR not followed by LF.
+    let Some((&last, head)) = bytes.split_last() else {
+        return 0;
+    };
+    let mut n = u64::from(last == b'\n' || last == b'\r');
+    let (mut a, mut b) = (head, bytes.get(1..).unwrap_or_default());
+    while !a.is_empty() {
+        let k = a.len().min(1 << 16);
+        let (x, rest_a) = a.split_at(k);
+        let (y, rest_b) = b.split_at(k.min(b.len()));
+        let block: u32 = x
+            .iter()
+            .zip(y)
+            .map(|(&c, &d)| u32::from(c == b'\n') + u32::from((c == b'\r') & (d != b'\n')))
+            .sum();
+        n += u64::from(block);
+        (a, b) = (rest_a, rest_b);
+    }
+    n
 }
 
 /// Length of a leading U+FEFF (a BOM left in decoded text), which parsers skip.

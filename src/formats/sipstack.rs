@@ -557,7 +557,16 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
 /// `offset` locate each chunk. Invariant (tested): parsing the chunks in order equals parsing the
 /// whole text, after rebasing record numbers.
 pub fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
-    super::split_at_record_starts(text, target, &|line| header(line).is_some())
+    split_releasing(text, target, &|_, _| {})
+}
+
+/// [`split`], calling `done(offset, len)` for each chunk once it is cut.
+pub fn split_releasing<'a>(
+    text: &'a str,
+    target: usize,
+    done: &dyn Fn(usize, usize),
+) -> Vec<Chunk<'a>> {
+    super::split_at_record_starts_releasing(text, target, &|line| header(line).is_some(), done)
 }
 
 #[cfg(test)]

@@ -27,11 +27,17 @@ const HEAD: usize = 512;
 
 /// Decodes the bytes of a text file by the rules of formats.md §0.4.
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    decode_with(bytes, &|b| std::str::from_utf8(b).ok())
+}
+
+/// [`decode`], checking UTF-8 with `utf8` (for a large mapped file, a window-by-window check that
+/// lets each window's memory go: [`super::Data::utf8`]) instead of `std::str::from_utf8`.
+pub fn decode_with<'a>(bytes: &'a [u8], utf8: &dyn Fn(&'a [u8]) -> Option<&'a str>) -> Decoded<'a> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return match std::str::from_utf8(rest) {
-            Ok(s) => decoded(Cow::Borrowed(s), "utf-8-bom", false, false),
+        return match utf8(rest) {
+            Some(s) => decoded(Cow::Borrowed(s), "utf-8-bom", false, false),
             // The BOM is strong evidence: keep UTF-8, mark the damage.
-            Err(_) => decoded(String::from_utf8_lossy(rest), "utf-8-bom", false, true),
+            None => decoded(String::from_utf8_lossy(rest), "utf-8-bom", false, true),
         };
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
@@ -53,9 +59,9 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
         }
         None => {}
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => decoded(Cow::Borrowed(s), "utf-8", false, false),
-        Err(_) => {
+    match utf8(bytes) {
+        Some(s) => decoded(Cow::Borrowed(s), "utf-8", false, false),
+        None => {
             let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
             decoded(text, "windows-1252", true, false)
         }

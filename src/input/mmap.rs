@@ -51,10 +51,63 @@ pub fn release(map: &Mmap, offset: usize, len: usize) {
     }
 }
 
+/// `map[offset..offset + len]` as UTF-8 text, or `None` when it is not valid UTF-8. Checked in
+/// windows of 16 MiB, each [`release`]d once checked: the pages come back one parse window at a
+/// time later, so peak memory does not grow with the file.
+#[allow(unsafe_code)]
+pub fn utf8(map: &Mmap, offset: usize, len: usize) -> Option<&str> {
+    const WINDOW: usize = 16 << 20;
+    let bytes = map.get(offset..offset.checked_add(len)?)?;
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let end = pos.saturating_add(WINDOW).min(bytes.len());
+        let checked = match std::str::from_utf8(bytes.get(pos..end)?) {
+            Ok(_) => end,
+            // A character cut by the window end: checked again, whole, with the next window.
+            Err(e) if e.error_len().is_none() && end < bytes.len() && e.valid_up_to() > 0 => {
+                pos + e.valid_up_to()
+            }
+            Err(_) => return None,
+        };
+        release(map, offset + pos, checked - pos);
+        pos = checked;
+    }
+    // Safety: `from_utf8_unchecked` requires valid UTF-8. Every byte of `bytes` was checked above
+    // by `std::str::from_utf8`, in consecutive windows that each end on a character boundary (a
+    // window that ends inside a character is shortened to `valid_up_to`, which is a boundary, and
+    // the character is checked whole in the next window), and a concatenation of valid UTF-8
+    // strings is valid UTF-8. The mapping is read-only; the concurrent-modification caveat of
+    // [`map`] applies to this text exactly as to a `from_utf8` result over the same mapping.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+
+    #[test]
+    fn windowed_utf8_check_agrees_with_from_utf8() {
+        let dir = std::env::temp_dir().join(format!("imtriage-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // 40 MiB of text whose 3- and 4-byte characters straddle every 16 MiB window end.
+        let unit = "ab\u{20AC}\u{1F600}cd\n";
+        let text = unit.repeat((40 << 20) / unit.len());
+        let good = dir.join("good.txt");
+        std::fs::write(&good, &text).unwrap();
+        let m = map(&File::open(&good).unwrap()).unwrap();
+        assert_eq!(utf8(&m, 0, m.len()), Some(text.as_str()));
+        assert_eq!(utf8(&m, 3, 100), std::str::from_utf8(&m[3..103]).ok());
+        assert_eq!(utf8(&m, 2, 100), None, "starts inside a character");
+        let mut bad = text.into_bytes();
+        let at = (16 << 20) + 5;
+        bad[at] = 0xFF;
+        let badp = dir.join("bad.txt");
+        std::fs::write(&badp, &bad).unwrap();
+        let m = map(&File::open(&badp).unwrap()).unwrap();
+        assert_eq!(utf8(&m, 0, m.len()), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn mmap_and_read_give_identical_bytes() {
@@ -76,6 +129,7 @@ mod tests {
         release(&m, 0, m.len());
         release(&m, 5000, 10_000);
         assert_eq!(&m[..], &bytes[..]);
+        assert!(utf8(&m, 0, m.len()).is_none(), "binary bytes are not UTF-8");
 
         let empty = dir.join("empty.bin");
         std::fs::File::create(&empty).unwrap();

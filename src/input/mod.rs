@@ -66,6 +66,22 @@ pub enum Data {
 }
 
 impl Data {
+    /// `part` (a slice of this data) as UTF-8 text, `None` when it is not valid UTF-8. A large
+    /// mapped part is checked window by window, each window's pages released once checked
+    /// ([`mmap::utf8`]), so the check does not hold a gigabyte file resident.
+    pub fn utf8<'a>(&'a self, part: &'a [u8]) -> Option<&'a str> {
+        const WINDOWED_FROM: usize = 32 << 20;
+        if let Data::Mapped(m) = self {
+            let offset = (part.as_ptr() as usize).checked_sub(m.as_ptr() as usize);
+            if let Some(off) = offset.filter(|o| o.saturating_add(part.len()) <= m.len()) {
+                if part.len() >= WINDOWED_FROM {
+                    return mmap::utf8(m, off, part.len());
+                }
+            }
+        }
+        std::str::from_utf8(part).ok()
+    }
+
     /// Lets the memory behind `offset..offset + len` go (mapped files only; see [`mmap::release`]).
     pub fn release(&self, offset: usize, len: usize) {
         if let Data::Mapped(m) = self {

@@ -174,11 +174,19 @@ impl Reporter for Human {
         writeln!(out, "{}", self.paint("1", "Summary"))?;
         writeln!(
             out,
-            "  files: {} read, {} not recognised; records: {} parsed, {} rejected{}",
+            "  files: {} read, {} not recognised; records: {} parsed, {} rejected{}{}",
             s.files,
             s.files_skipped,
             s.records,
             s.records_rejected,
+            if s.records_skipped > 0 {
+                format!(
+                    ", {} without a catalog literal not parsed (--full-parse parses them)",
+                    s.records_skipped
+                )
+            } else {
+                String::new()
+            },
             if s.records_filtered > 0 {
                 format!(", {} outside --since/--until", s.records_filtered)
             } else {
@@ -186,9 +194,14 @@ impl Reporter for Human {
             }
         )?;
         for (fmt, c) in &s.formats {
+            let skipped = if c.skipped > 0 {
+                format!(", {} not parsed", c.skipped)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "    {fmt}: {} files, {} records, {} rejected",
+                "    {fmt}: {} files, {} records, {} rejected{skipped}",
                 c.files, c.records, c.rejected
             )?;
         }

@@ -157,6 +157,7 @@ impl Reporter for JsonLines {
                 "files_skipped": s.files_skipped,
                 "records": s.records,
                 "records_rejected": s.records_rejected,
+                "records_skipped": s.records_skipped,
                 "records_filtered": s.records_filtered,
                 "formats": s.formats,
                 "hosts": hosts,

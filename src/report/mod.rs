@@ -30,6 +30,8 @@ pub struct FormatCount {
     pub files: u64,
     pub records: u64,
     pub rejected: u64,
+    /// Counted by the prefilter, not parsed (no catalog literal).
+    pub skipped: u64,
 }
 
 /// Counts of a run.
@@ -40,6 +42,8 @@ pub struct Summary {
     pub files_skipped: u64,
     pub records: u64,
     pub records_rejected: u64,
+    /// Records the prefilter counted without parsing them (no catalog literal).
+    pub records_skipped: u64,
     /// Records outside `--since`/`--until`.
     pub records_filtered: u64,
     pub formats: BTreeMap<String, FormatCount>,
@@ -60,6 +64,7 @@ impl Summary {
             s.files += 1;
             s.records += f.parsed;
             s.records_rejected += f.rejected;
+            s.records_skipped += f.skipped;
             s.records_filtered += f.filtered;
             match f.format {
                 Some(fmt) => {
@@ -67,6 +72,7 @@ impl Summary {
                     c.files += 1;
                     c.records += f.parsed;
                     c.rejected += f.rejected;
+                    c.skipped += f.skipped;
                 }
                 None => s.files_skipped += 1,
             }

@@ -13,6 +13,7 @@ mod outputs;
 mod real_data;
 mod samples;
 mod siem;
+mod skim;
 mod util;
 // Issue 5: batch mode, nothing lost, fuzz corpus replay, truncation property.
 mod batch;
