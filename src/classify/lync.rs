@@ -31,10 +31,7 @@ pub const FACTS: &[&str] = &[
 pub const FACT_EVENT_IDS: &[u32] = &[14492, 14493, 44024];
 
 /// The text the Front End logs when a peer's name is not a configured server (formats.md §6.3 E3).
-const NOT_CONFIGURED: &str = "not a configured server on this network interface";
-
-/// A word of [`NOT_CONFIGURED`] for the raw-text prefilter.
-pub(crate) const NOT_CONFIGURED_WORD: &str = "configured";
+pub(crate) const NOT_CONFIGURED: &str = "not a configured server on this network interface";
 
 /// What the bundle says about the Skype / Lync side.
 #[derive(Clone, Debug, Default)]

@@ -275,8 +275,8 @@ pub struct Prefilter {
     sip_codes: Vec<String>,
     sip_diagnostics: Vec<u32>,
     text: TextSet,
-    /// The words behind `text`'s literal prefilter (`None`: some regex has none).
-    words: Option<Vec<String>>,
+    /// The word groups behind `text`'s literal prefilter (`None`: some regex has none).
+    groups: Option<Vec<Vec<String>>>,
 }
 
 /// The `text` regexes of the catalog as one set, behind a literal prefilter: words that every
@@ -325,19 +325,31 @@ pub fn regex_literals(re: &str) -> Option<Vec<String>> {
 /// regex has no usable literal. A match of the regex in [`record_text`] (white space collapsed)
 /// contains the word, so a record text that contains no word cannot match.
 fn needle_words(patterns: &[&str]) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    for p in patterns {
-        for lit in regex_literals(p)? {
-            let w = lit.split_whitespace().max_by_key(|w| w.len())?;
-            if !w.is_ascii() {
-                return None;
-            }
-            words.push(w.to_string());
-        }
-    }
+    let mut words: Vec<String> = needle_groups(patterns)?
+        .into_iter()
+        .filter_map(|g| g.into_iter().max_by_key(String::len))
+        .collect();
     words.sort();
     words.dedup();
     Some(words)
+}
+
+/// The white-space-free words of each literal of each regex (ASCII), or `None` when a regex has
+/// no usable literal. A match of the regex in [`record_text`] holds every word of one group.
+fn needle_groups(patterns: &[&str]) -> Option<Vec<Vec<String>>> {
+    let mut groups = Vec::new();
+    for p in patterns {
+        for lit in regex_literals(p)? {
+            let g: Vec<String> = lit.split_whitespace().map(str::to_string).collect();
+            if g.is_empty() || !g.iter().all(|w| w.is_ascii()) {
+                return None;
+            }
+            groups.push(g);
+        }
+    }
+    groups.sort();
+    groups.dedup();
+    Some(groups)
 }
 
 impl Prefilter {
@@ -358,8 +370,8 @@ impl Prefilter {
                 raw.push(t);
             }
         }
-        let words = needle_words(&raw);
-        let needles = words.clone().and_then(|w| {
+        let groups = needle_groups(&raw);
+        let needles = needle_words(&raw).and_then(|w| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(w)
@@ -397,7 +409,7 @@ impl Prefilter {
             sip_codes,
             sip_diagnostics,
             text: TextSet { set: text, needles },
-            words,
+            groups,
         }
     }
 
@@ -407,14 +419,16 @@ impl Prefilter {
     /// `tests/it/skim.rs` (kept events equal with and without it). Empty when a `text` regex has
     /// no literal: then nothing is skimmed.
     pub fn skim(&self) -> Skim {
-        let Some(words) = &self.words else {
+        let Some(groups) = &self.groups else {
             return Skim::default();
         };
+        // A needle with spaces is a group: every word of it must be in the record.
         let with = |extra: &[&str]| -> Vec<String> {
-            let mut v = words.clone();
+            let mut v: Vec<String> = groups.iter().map(|g| g.join(" ")).collect();
             v.extend(extra.iter().map(|s| s.to_string()));
             v
         };
+        let words = || groups.iter().flatten();
         let mut per_format = Vec::new();
         // Body::Sip: result codes come only from text with `0x`, `esult` or `_E_` (msdiag
         // `Codes::add`); ms-diagnostics ids and failure responses need a `*diagnostics` header;
@@ -426,21 +440,18 @@ impl Prefilter {
                 "esult",
                 "_e_",
                 "diagnostics",
-                super::lync::NOT_CONFIGURED_WORD,
+                super::lync::NOT_CONFIGURED,
             ]),
         ));
         // Body::LogRow: cisco log types do not come from Exchange logs, but the `#Log-type:`
         // (EWS) and `#Fields:` (SoapAction) header lines decide for whole files.
-        if words.iter().all(|w| !w.contains('"')) {
+        if words().all(|w| !w.contains('"')) {
             per_format.push((Format::ExchangeLog, with(&["ews", "soapaction", "cisco-"])));
         }
-        // Body::WinEvent: providers as Windows writes them, bare ids as the EventID element's
+        // Body::WinEvent: providers (each word of the name), bare ids as the EventID element's
         // digits, Managed Availability by channel or provider; `&#` for character references
         // that could spell a word.
-        if words
-            .iter()
-            .all(|w| !w.contains(['&', '<', '>', '"', '\'']))
-        {
+        if words().all(|w| !w.contains(['&', '<', '>', '"', '\''])) {
             let mut v = with(&["managedavailability", "&#"]);
             v.extend(self.providers.iter().cloned());
             v.extend(self.bare_ids.iter().map(u32::to_string));

@@ -335,26 +335,38 @@ pub fn split_releasing<'a>(
 
 /// Byte offset of the next `<Event` (or `<prefix:Event`) start tag at or after `from`.
 pub(crate) fn find_event_start(text: &str, from: usize) -> Option<usize> {
+    // Jumps from `Event` to `Event` (memmem) and checks the tag around it, instead of reading
+    // every tag: the skim and the splitter call this for every record of a large export.
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(b"Event"));
     let bytes = text.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':');
     let mut i = from;
-    while let Some(rel) = bytes.get(i..).and_then(|b| memchr::memchr(b'<', b)) {
-        let lt = i + rel;
-        let name_start = lt + 1;
-        let name_len = bytes.get(name_start..).map_or(0, |b| {
-            b.iter()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
-                .count()
-        });
-        let j = name_start + name_len;
-        let name = text.get(name_start..j).unwrap_or("");
-        let local = name.rsplit(':').next().unwrap_or(name);
+    while let Some(k) = bytes.get(i..).and_then(|r| finder.find(r)) {
+        let p = i + k;
+        i = p + 1;
         let follows_ok = bytes
-            .get(j)
+            .get(p + 5)
             .is_none_or(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/');
-        if local == "Event" && follows_ok {
+        if !follows_ok || p == 0 {
+            continue;
+        }
+        // `<Event`, or `<prefix:Event` (the local name after the last `:` is `Event`).
+        let lt = match bytes.get(p - 1) {
+            Some(b'<') => Some(p - 1),
+            Some(b':') => {
+                let mut q = p - 1;
+                while q > 0 && bytes.get(q - 1).is_some_and(|&c| is_name(c)) {
+                    q -= 1;
+                }
+                (q > 0 && bytes.get(q - 1) == Some(&b'<')).then(|| q - 1)
+            }
+            _ => None,
+        };
+        if let Some(lt) = lt.filter(|&lt| lt >= from) {
             return Some(lt);
         }
-        i = lt + 1;
     }
     None
 }
@@ -580,6 +592,69 @@ mod tests {
         );
         assert_eq!(third.named("who"), Some("me"));
         assert_eq!(p.events[2].loc.record, 3);
+    }
+
+    /// The tag-by-tag scan `find_event_start` replaced.
+    fn find_event_start_reference(text: &str, from: usize) -> Option<usize> {
+        let bytes = text.as_bytes();
+        let mut i = from;
+        while let Some(rel) = bytes.get(i..).and_then(|b| memchr::memchr(b'<', b)) {
+            let lt = i + rel;
+            let name_len = bytes.get(lt + 1..).map_or(0, |b| {
+                b.iter()
+                    .take_while(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':')
+                    })
+                    .count()
+            });
+            let j = lt + 1 + name_len;
+            let name = text.get(lt + 1..j).unwrap_or("");
+            let local = name.rsplit(':').next().unwrap_or(name);
+            let follows_ok = bytes
+                .get(j)
+                .is_none_or(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/');
+            if local == "Event" && follows_ok {
+                return Some(lt);
+            }
+            i = lt + 1;
+        }
+        None
+    }
+
+    #[test]
+    fn find_event_start_equals_the_tag_scan() {
+        let tokens = [
+            "<",
+            "Event",
+            ":",
+            "e",
+            "Events",
+            " ",
+            ">",
+            "/",
+            "x<Event",
+            "<a:b:Event",
+            "EventData",
+            "\n",
+            "<<",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(tokens[(seed % tokens.len() as u64) as usize]);
+            }
+            for from in 0..=text.len() {
+                assert_eq!(
+                    find_event_start(&text, from),
+                    find_event_start_reference(&text, from),
+                    "{text:?} from {from}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -30,31 +30,77 @@ pub struct Skim {
 /// Lowercase needles searched in lowercased text: case-insensitive for ASCII, and fast because
 /// the case-sensitive SIMD searcher (Teddy, the one `rg -F` uses) applies; measured on a 67 MB
 /// SIPStack trace: 2.0 GB/s against 0.49 GB/s for `ascii_case_insensitive` Aho-Corasick.
+///
+/// A needle with spaces is a group of words that must all be in the record: the longest is
+/// searched, the others are confirmed in the records where it occurs.
 #[derive(Clone, Debug)]
 struct Finder {
     packed: Option<aho_corasick::packed::Searcher>,
     /// Fallback when Teddy is not available (no SSSE3, too many needles).
     ac: AhoCorasick,
     longest: usize,
+    /// Per searched word: the other words of each group it was chosen for (lowercase); an
+    /// empty alternative means the word alone is enough.
+    others: Vec<Vec<Vec<String>>>,
 }
+
+/// A needle occurrence: `(start, end, pattern)`.
+type Hit = (usize, usize, usize);
 
 /// Bytes lowercased and searched at a time (stays in L2 cache).
 const BLOCK: usize = 64 << 10;
 
 impl Finder {
     fn new(needles: &[String]) -> Option<Finder> {
-        let lower: Vec<String> = needles.iter().map(|s| s.to_ascii_lowercase()).collect();
+        // Each distinct word is searched once (fewer patterns keep Teddy fast).
+        let mut searched: Vec<String> = Vec::new();
+        let mut others: Vec<Vec<Vec<String>>> = Vec::new();
+        for n in needles {
+            let mut words: Vec<String> = n
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let (i, _) = words.iter().enumerate().max_by_key(|(_, w)| w.len())?;
+            let word = words.swap_remove(i);
+            match searched.iter().position(|w| *w == word) {
+                Some(k) => others.get_mut(k)?.push(words),
+                None => {
+                    searched.push(word);
+                    others.push(vec![words]);
+                }
+            }
+        }
         Some(Finder {
-            packed: aho_corasick::packed::Searcher::new(lower.iter()),
-            ac: AhoCorasick::new(&lower).ok()?,
-            longest: lower.iter().map(String::len).max()?,
+            packed: aho_corasick::packed::Searcher::new(searched.iter()),
+            ac: AhoCorasick::new(&searched).ok()?,
+            longest: searched.iter().map(String::len).max()?,
+            others,
+        })
+    }
+
+    /// Whether the group of `pattern` is complete in `span` (plus `extra`, the header text in
+    /// effect, whose values an Exchange log row carries).
+    fn confirm(&self, pattern: usize, span: &[u8], extra: &str) -> bool {
+        let Some(groups) = self.others.get(pattern) else {
+            return false;
+        };
+        if groups.iter().any(Vec::is_empty) {
+            return true;
+        }
+        let lower = span.to_ascii_lowercase();
+        let extra = extra.to_ascii_lowercase();
+        groups.iter().any(|g| {
+            g.iter().all(|w| {
+                memchr::memmem::find(&lower, w.as_bytes()).is_some() || extra.contains(w.as_str())
+            })
         })
     }
 
     /// `(start, end)` of needle occurrences in `bytes`, in order, any case. Overlapping
     /// occurrences may be reported once: every byte range that holds a needle overlaps a
     /// reported one (enough to tell which records hold one).
-    fn hits(&self, bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+    fn hits(&self, bytes: &[u8], out: &mut Vec<Hit>) {
         let overlap = self.longest.saturating_sub(1);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + overlap);
         let mut start = 0usize;
@@ -68,25 +114,25 @@ impl Finder {
                     .iter()
                     .map(u8::to_ascii_lowercase),
             );
-            let mut push = |s: usize, e: usize| {
+            let mut push = |s: usize, e: usize, p: usize| {
                 // A match starting in the overlap is found again by the next block.
                 let keep = s < BLOCK || end == bytes.len();
                 if keep {
-                    out.push((start + s, start + e));
+                    out.push((start + s, start + e, p));
                 }
                 keep
             };
             match &self.packed {
                 Some(p) => {
                     for m in p.find_iter(&buf) {
-                        if !push(m.start(), m.end()) {
+                        if !push(m.start(), m.end(), m.pattern().as_usize()) {
                             break;
                         }
                     }
                 }
                 None => {
                     for m in self.ac.find_iter(&buf) {
-                        if !push(m.start(), m.end()) {
+                        if !push(m.start(), m.end(), m.pattern().as_usize()) {
                             break;
                         }
                     }
@@ -97,7 +143,10 @@ impl Finder {
     }
 
     fn is_match(&self, text: &str) -> bool {
-        self.ac.is_match(&text.to_ascii_lowercase())
+        let lower = text.to_ascii_lowercase();
+        self.ac
+            .find_overlapping_iter(&lower)
+            .any(|m| self.confirm(m.pattern().as_usize(), lower.as_bytes(), ""))
     }
 }
 
@@ -139,12 +188,13 @@ impl Skim {
         let bytes = text.as_bytes();
         let marks = marks(format, chunk);
         let all_ascii = text.is_ascii();
-        let mut found = Vec::new();
-        ac.hits(bytes, &mut found);
-        let mut hits = found.into_iter().peekable();
-        // An Exchange log header line in effect that holds a needle (`#Log-type: EWS Logs`, a
-        // `SoapAction` column) makes every record under it a candidate.
+        let mut hits: Vec<Hit> = Vec::new();
+        ac.hits(bytes, &mut hits);
+        let mut h = 0usize; // first hit that may still touch the current record
+                            // An Exchange log header line in effect that holds a needle (`#Log-type: EWS Logs`, a
+                            // `SoapAction` column) makes every record under it a candidate.
         let mut header = exlog::HeaderTracker::new(&chunk.header);
+        let mut header_text = header.render();
         let mut all = ac.is_match(&chunk.header);
 
         let mut out = Parsed::default();
@@ -180,21 +230,23 @@ impl Skim {
         for (i, m) in marks.iter().enumerate() {
             let end = marks.get(i + 1).map_or(text.len(), |n| n.pos);
             // Hits that end before this span cannot matter any more.
-            while hits.peek().is_some_and(|&(_, e)| e <= m.pos) {
-                hits.next();
+            while hits.get(h).is_some_and(|&(_, e, _)| e <= m.pos) {
+                h += 1;
             }
-            let hit = hits.peek().is_some_and(|&(s, _)| s < end);
+            let span = bytes.get(m.pos..end).unwrap_or_default();
+            let mut touching = hits.iter().skip(h).take_while(|&&(s, _, _)| s < end);
+            let hit = touching.any(|&(_, e, p)| e > m.pos && ac.confirm(p, span, &header_text));
             if m.meta {
                 // A header line stays inside an open run (the parser reads it there); the
                 // tracker gives later runs the state it leaves.
                 header.note(text.get(m.pos..end).unwrap_or(""));
+                header_text = header.render();
                 all |= hit;
                 continue;
             }
-            let span = bytes.get(m.pos..end).unwrap_or_default();
             if all || hit || (!all_ascii && !span.is_ascii()) {
                 if run.is_none() {
-                    run = Some((m.pos, records, header.render()));
+                    run = Some((m.pos, records, header_text.clone()));
                 }
             } else {
                 flush(&mut run, m.pos, &mut out);

@@ -141,11 +141,28 @@ fn needles_are_found_across_block_ends_in_any_case() {
         text[at..at + 10].copy_from_slice(b"nEEDLEwORD");
         let mut hits = Vec::new();
         f.hits(&text, &mut hits);
-        assert_eq!(hits, vec![(at, at + 10)], "at {at}");
+        assert_eq!(hits, vec![(at, at + 10, 0)], "at {at}");
     }
     let mut hits = Vec::new();
     f.hits(b"a 0X b 0x", &mut hits);
-    assert_eq!(hits, vec![(2, 4), (7, 9)]);
+    assert_eq!(hits, vec![(2, 4, 1), (7, 9, 1)]);
+}
+
+#[test]
+fn a_group_needs_all_its_words_in_the_record() {
+    let f = Finder::new(&["virtual directory object".to_string()]).expect("finder");
+    assert!(f.confirm(0, b"on OWA Virtual Directory Object", ""));
+    assert!(!f.confirm(0, b"Active Directory Provider", ""));
+    assert!(f.confirm(0, b"Directory object", "#Version: virtual"));
+    let text = [SIP_OK, SIP_BAD]
+        .concat()
+        .replace("reason=\"x\"", "reason=\"virtual directory x\"");
+    let s = skim(Format::SipStack, &["virtual directory object"]).parse_chunk(
+        Format::SipStack,
+        &ctx(),
+        &Chunk::whole(&text),
+    );
+    assert_eq!((s.parsed, s.skipped), (0, 2), "`object` is missing");
 }
 
 #[test]
