@@ -82,6 +82,38 @@ fn jsonl_report_golden() {
 }
 
 #[test]
+fn full_parse_reads_every_record_with_the_same_findings() {
+    let summary = |extra: &[&str]| -> (serde_json::Value, Vec<String>) {
+        let mut args = vec!["analyze", "--output", "jsonl"];
+        args.extend_from_slice(extra);
+        args.push("samples/mixed-exchange-pool-client");
+        let out = stdout(&run(&args));
+        let mut findings = Vec::new();
+        let mut summary = serde_json::Value::Null;
+        for line in out.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+            match v["type"].as_str() {
+                Some("finding") => findings.push(line.to_string()),
+                Some("summary") => summary = v,
+                _ => {}
+            }
+        }
+        (summary, findings)
+    };
+    let (skim, f1) = summary(&[]);
+    let (full, f2) = summary(&["--full-parse"]);
+    assert_eq!(f1, f2);
+    assert_eq!(f1.len(), 2);
+    assert_eq!(full["records_skipped"], 0);
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().expect("count");
+    assert!(n(&skim, "records_skipped") > 0);
+    assert_eq!(
+        n(&skim, "records") + n(&skim, "records_rejected") + n(&skim, "records_skipped"),
+        n(&full, "records") + n(&full, "records_rejected")
+    );
+}
+
+#[test]
 fn events_command_prints_a_timeline() {
     let o = run(&["events", "samples/owa-im-thumbprint-empty/negative"]);
     assert_eq!(o.status.code(), Some(0));
