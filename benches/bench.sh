@@ -63,7 +63,11 @@ measure() {
 }
 
 bytes_of() { find "$@" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}'; }
-records_of() { "$BIN" events -j "$THREADS" "$@" | tail -1 | grep -o '"records":[0-9]*' | head -1 | cut -d: -f2; }
+# records present = parsed + rejected of a full parse (the summary of `analyze --full-parse`).
+records_of() {
+  "$BIN" analyze --full-parse --output jsonl -j "$THREADS" "$@" | grep '"type":"summary"' |
+    sed -E 's/.*"records":([0-9]+),"records_rejected":([0-9]+).*/\1 \2/' | awk '{print $1 + $2}'
+}
 evtx_all() { for f in evtx/*.evtx; do "$EVTX_DUMP" -t "$THREADS" -o jsonl "$f"; done; }
 export -f evtx_all
 export EVTX_DUMP THREADS
@@ -97,6 +101,10 @@ row "text bundle" "$b" "$r" "imtriage analyze" "$(measure "$BIN" analyze -q -j "
 row "text bundle" "$b" "$r" "rg -c -F -f NEEDLES" "$(measure rg -c -F -f needles.txt -j "$THREADS" text)"
 row "text bundle" "$b" "$r" "imtriage analyze -j 1" "$(measure "$BIN" analyze -q -j 1 text)"
 row "text bundle" "$b" "$r" "imtriage events -j 1" "$(measure "$BIN" events -j 1 text)"
+row "text bundle" "$b" "$r" "imtriage analyze --full-parse" "$(measure "$BIN" analyze -q --full-parse -j "$THREADS" text)"
+# Memory when the bundle doubles: the same files given twice (2x the bytes and records).
+row "text bundle x2" "$((2 * b))" "$((2 * r))" "imtriage analyze" "$(measure "$BIN" analyze -q -j "$THREADS" text text)"
+row "text bundle x2" "$((2 * b))" "$((2 * r))" "rg -c -F -f NEEDLES" "$(measure rg -c -F -f needles.txt -j "$THREADS" text text)"
 echo
 echo "Findings on the text bundle (planted: one Front End rejection, one OWA event 101):"
 "$BIN" analyze -q --output jsonl -j "$THREADS" text | grep '"type":"finding"' | grep -o '"id":"[^"]*","title":"[^"]*"' | sort | uniq -c || true
