@@ -44,6 +44,32 @@ pub fn parse_text_as(format: Format, bytes: &[u8]) {
             "{format}: chunked parsing counts differ from whole parsing"
         );
     }
+    // The skim of `analyze` counts every record it does not parse: parsed + rejected + skipped
+    // is what a full parse counts, whole and in small chunks.
+    if formats::skim::SKIMMABLE.contains(&format) {
+        let needles = [
+            "0x",
+            "failed",
+            "ews",
+            "virtual directory object",
+            "diagnostics",
+        ];
+        let skim =
+            formats::skim::Skim::new(&[(format, needles.iter().map(|n| n.to_string()).collect())]);
+        for chunk in [text.len().max(1), 64] {
+            let parts: Vec<_> = formats::split(format, &text, chunk)
+                .iter()
+                .map(|c| skim.parse_chunk(format, &ctx, c))
+                .collect();
+            let s = imtriage::pipeline::merge_chunks(parts);
+            assert_eq!(
+                s.parsed + s.rejected + s.skipped,
+                whole.parsed + whole.rejected,
+                "{format}: the skim lost or invented records (chunk {chunk})"
+            );
+            assert!(s.events.len() as u64 <= s.parsed);
+        }
+    }
     // The sniffer sees the same text the pipeline would.
     let _ = imtriage::input::sniff::sniff_text(&text, "input.txt");
 }

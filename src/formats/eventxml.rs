@@ -259,24 +259,20 @@ pub fn parse_chunk(ctx: &FileCtx, chunk: &Chunk<'_>) -> Parsed {
             record,
             offset: chunk.offset + start as u64,
         };
-        let rest = text.get(start..).unwrap_or("");
-        match win_event_from_xml(rest).and_then(|rec| {
-            let len = rec.len;
-            event_from_record(Format::EventXml, loc.clone(), rec).map(|e| (e, len))
-        }) {
-            Ok((event, len)) => {
-                out.push(event);
-                pos = start + len.max(1);
-            }
-            Err(msg) => {
-                reject_capped(
-                    &mut out,
-                    Diagnostic::at(DiagLevel::Error, &loc, Format::EventXml, msg)
-                        .with_excerpt(rest),
-                );
-                pos = start + 1;
-            }
+        // A record is the text up to the next `<Event` start tag: the same boundaries the
+        // splitter cuts at and the skim counts, whatever the record holds.
+        let next = find_event_start(text, start + 1).unwrap_or(text.len());
+        let rest = text.get(start..next).unwrap_or("");
+        match win_event_from_xml(rest)
+            .and_then(|rec| event_from_record(Format::EventXml, loc.clone(), rec))
+        {
+            Ok(event) => out.push(event),
+            Err(msg) => reject_capped(
+                &mut out,
+                Diagnostic::at(DiagLevel::Error, &loc, Format::EventXml, msg).with_excerpt(rest),
+            ),
         }
+        pos = next;
     }
     if record == 0 && chunk.offset == 0 && !text.trim().is_empty() {
         let mut d = Diagnostic::file(DiagLevel::Warning, &ctx.path, "no <Event> element found");

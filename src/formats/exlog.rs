@@ -147,8 +147,9 @@ impl HeaderTracker {
 
 /// Whether the row at file position 0 is a bare header row (as [`parse_chunk`] decides).
 fn is_bare_header_at_start(raw: &str) -> bool {
-    let names = split_line(raw, b',');
-    bare_header_row(names.first().map(String::as_str).unwrap_or(""))
+    CsvReader::new(raw, b',').next().is_some_and(|rec| {
+        !rec.unterminated && bare_header_row(rec.fields.first().map(|f| f.as_ref()).unwrap_or(""))
+    })
 }
 
 /// Record and `#` line starts of a chunk, by the parser's rules ([`record_end`]); the bare

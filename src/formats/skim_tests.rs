@@ -173,3 +173,16 @@ fn uncovered_formats_parse_everything() {
     let p = s.parse_chunk(Format::SipStack, &ctx(), &Chunk::whole(&text));
     assert_eq!((p.parsed, p.skipped), (2, 0));
 }
+
+#[test]
+fn an_unterminated_first_row_is_a_record_not_a_header() {
+    let text = "\"date-time,context\n2024-05-01T00:00:00Z,ok\n";
+    let full = super::super::parse_text(Format::ExchangeLog, &ctx(), &Chunk::whole(text));
+    let s = skim(Format::ExchangeLog, &["nothing"]).parse_chunk(
+        Format::ExchangeLog,
+        &ctx(),
+        &Chunk::whole(text),
+    );
+    assert_eq!((full.parsed, full.rejected), (0, 1));
+    assert_eq!((s.parsed, s.rejected, s.skipped), (0, 0, 1));
+}

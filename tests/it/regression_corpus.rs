@@ -67,8 +67,15 @@ fn fnv(data: &[u8]) -> u64 {
 
 #[test]
 fn regression_corpus_replays() {
+    // `FUZZ_CORPUS=DIR` also replays a fuzzer's working corpus (`DIR/<target>/`), e.g. after a
+    // code change, on stable and without the fuzzer.
+    let extra = std::env::var_os("FUZZ_CORPUS").map(PathBuf::from);
     for (name, f) in targets() {
-        for p in files_under(&util::root().join("tests/corpus").join(name)) {
+        let mut files = files_under(&util::root().join("tests/corpus").join(name));
+        if let Some(dir) = &extra {
+            files.extend(files_under(&dir.join(name)));
+        }
+        for p in files {
             let data = std::fs::read(&p).expect("corpus file");
             check(name, f, &data, &p.display().to_string());
         }
