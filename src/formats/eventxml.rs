@@ -331,40 +331,53 @@ pub fn split_releasing<'a>(
 
 /// Byte offset of the next `<Event` (or `<prefix:Event`) start tag at or after `from`.
 pub(crate) fn find_event_start(text: &str, from: usize) -> Option<usize> {
-    // Jumps from `Event` to `Event` (memmem) and checks the tag around it, instead of reading
-    // every tag: the skim and the splitter call this for every record of a large export.
-    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
-    let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(b"Event"));
+    // Jumps from `<Event` / `:Event` to the next (memmem) and checks the tag around it, instead of
+    // reading every tag: the skim and the splitter call this for every record of a large export.
+    type F = memchr::memmem::Finder<'static>;
+    static FINDERS: std::sync::OnceLock<(F, F)> = std::sync::OnceLock::new();
+    let (lt_event, colon_event) = FINDERS.get_or_init(|| {
+        (
+            memchr::memmem::Finder::new(b"<Event"),
+            memchr::memmem::Finder::new(b":Event"),
+        )
+    });
     let bytes = text.as_bytes();
+    let find =
+        |f: &F, i: usize, end: usize| bytes.get(i..end).and_then(|r| f.find(r)).map(|k| i + k);
     let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':');
     let mut i = from;
-    while let Some(k) = bytes.get(i..).and_then(|r| finder.find(r)) {
-        let p = i + k;
-        i = p + 1;
+    loop {
+        // `p`: the next `Event` preceded by `<` or `:` (no other can be a start tag's name). The
+        // rare `:Event` is only looked for up to the next `<Event`, so each byte is read once.
+        let lt_hit = find(lt_event, i, bytes.len());
+        let colon_hit = find(colon_event, i, lt_hit.unwrap_or(bytes.len()));
+        let p = match (colon_hit, lt_hit) {
+            (Some(b), _) => b + 1,
+            (None, Some(a)) => a + 1,
+            (None, None) => return None,
+        };
+        i = p;
         let follows_ok = bytes
             .get(p + 5)
             .is_none_or(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/');
-        if !follows_ok || p == 0 {
+        if !follows_ok {
             continue;
         }
         // `<Event`, or `<prefix:Event` (the local name after the last `:` is `Event`).
         let lt = match bytes.get(p - 1) {
             Some(b'<') => Some(p - 1),
-            Some(b':') => {
+            _ => {
                 let mut q = p - 1;
                 while q > 0 && bytes.get(q - 1).is_some_and(|&c| is_name(c)) {
                     q -= 1;
                 }
                 (q > 0 && bytes.get(q - 1) == Some(&b'<')).then(|| q - 1)
             }
-            _ => None,
         };
         if let Some(lt) = lt.filter(|&lt| lt >= from) {
             return Some(lt);
         }
     }
-    None
 }
 
 // ---------------------------------------------------------------------------------------------

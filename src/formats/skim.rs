@@ -41,7 +41,7 @@ struct Finder {
     longest: usize,
     /// Per searched word: the other words of each group it was chosen for (lowercase); an
     /// empty alternative means the word alone is enough.
-    others: Vec<Vec<Vec<String>>>,
+    others: Vec<Vec<Vec<memchr::memmem::Finder<'static>>>>,
 }
 
 /// A needle occurrence: `(start, end, pattern)`.
@@ -54,7 +54,7 @@ impl Finder {
     fn new(needles: &[String]) -> Option<Finder> {
         // Each distinct word is searched once (fewer patterns keep Teddy fast).
         let mut searched: Vec<String> = Vec::new();
-        let mut others: Vec<Vec<Vec<String>>> = Vec::new();
+        let mut others: Vec<Vec<Vec<memchr::memmem::Finder<'static>>>> = Vec::new();
         for n in needles {
             let mut words: Vec<String> = n
                 .split(' ')
@@ -63,11 +63,15 @@ impl Finder {
                 .collect();
             let (i, _) = words.iter().enumerate().max_by_key(|(_, w)| w.len())?;
             let word = words.swap_remove(i);
+            let rest: Vec<memchr::memmem::Finder<'static>> = words
+                .iter()
+                .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+                .collect();
             match searched.iter().position(|w| *w == word) {
-                Some(k) => others.get_mut(k)?.push(words),
+                Some(k) => others.get_mut(k)?.push(rest),
                 None => {
                     searched.push(word);
-                    others.push(vec![words]);
+                    others.push(vec![rest]);
                 }
             }
         }
@@ -91,9 +95,8 @@ impl Finder {
         let lower = span.to_ascii_lowercase();
         let extra = extra.to_ascii_lowercase();
         groups.iter().any(|g| {
-            g.iter().all(|w| {
-                memchr::memmem::find(&lower, w.as_bytes()).is_some() || extra.contains(w.as_str())
-            })
+            g.iter()
+                .all(|w| w.find(&lower).is_some() || w.find(extra.as_bytes()).is_some())
         })
     }
 
