@@ -430,19 +430,18 @@ impl Prefilter {
         };
         let words = || groups.iter().flatten();
         let mut per_format = Vec::new();
-        // Body::Sip: result codes come only from text with `0x`, `esult` or `_E_` (msdiag
-        // `Codes::add`); ms-diagnostics ids and failure responses need a `*diagnostics` header;
-        // `lync::is_relevant_sip` reads the Front End's "not a configured server" text.
-        per_format.push((
-            Format::SipStack,
-            with(&[
-                "0x",
-                "esult",
-                "_e_",
-                "diagnostics",
-                super::lync::NOT_CONFIGURED,
-            ]),
-        ));
+        // Body::Sip: a result code comes only from `0x` + its 8 hex digits as written, from a
+        // value after `result` / `HRESULT`, or from a `*_E_*` symbol (msdiag `Codes::add`), so a
+        // record holding a catalog code holds the code itself, `esult` or `_e_`; ms-diagnostics
+        // ids and failure responses need a `*diagnostics` header; `lync::is_relevant_sip` reads
+        // the Front End's "not a configured server" text.
+        let mut sip = with(&["esult", "_e_", "diagnostics", super::lync::NOT_CONFIGURED]);
+        sip.extend(
+            self.sip_codes
+                .iter()
+                .map(|c| c.get(..10).unwrap_or(c).to_string()),
+        );
+        per_format.push((Format::SipStack, sip));
         // Body::LogRow: cisco log types do not come from Exchange logs, but the `#Log-type:`
         // (EWS) and `#Fields:` (SoapAction) header lines decide for whole files.
         if words().all(|w| !w.contains('"')) {
