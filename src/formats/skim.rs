@@ -17,7 +17,7 @@
 //!
 //! [`Event`]: crate::model::Event
 
-use super::{eventxml, exlog, sipstack, Chunk, FileCtx};
+use super::{eventxml, exlog, Chunk, FileCtx};
 use crate::model::{Format, Parsed};
 use aho_corasick::AhoCorasick;
 
@@ -298,11 +298,10 @@ pub(crate) fn marks(format: Format, chunk: &Chunk<'_>) -> Vec<Mark> {
                 if !at_line_start {
                     continue;
                 }
-                let end = bytes
-                    .get(p..)
-                    .and_then(|r| memchr::memchr2(b'\n', b'\r', r))
-                    .map_or(bytes.len(), |k| p + k);
-                if sipstack::header_like(text.get(p..end).unwrap_or("")) {
+                // `sipstack::header_like` on the bytes: no need to find the line's end first.
+                let rest = bytes.get(p + 3..).unwrap_or_default();
+                let n = rest.iter().take_while(|c| c.is_ascii_uppercase()).count();
+                if n > 0 && matches!(rest.get(n), None | Some(b'(' | b'\n' | b'\r')) {
                     out.push(Mark {
                         pos: p,
                         meta: false,

@@ -186,3 +186,40 @@ fn an_unterminated_first_row_is_a_record_not_a_header() {
     assert_eq!((full.parsed, full.rejected), (0, 1));
     assert_eq!((s.parsed, s.rejected, s.skipped), (0, 0, 1));
 }
+
+#[test]
+fn sipstack_marks_are_the_header_like_lines() {
+    let pieces = [
+        "TL_INFO(x)",
+        "TL_",
+        "TL_E",
+        "TL_e(",
+        "xTL_INFO(",
+        "TL_AB",
+        "TL_AB c",
+        "\n",
+        "\r",
+        "\r\n",
+        "$$end_record",
+        " ",
+    ];
+    let mut seed = 0xfeed_beef_u64;
+    for _ in 0..5000 {
+        let mut t = String::new();
+        for _ in 0..(seed % 10) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            t.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        let got: Vec<usize> = marks(Format::SipStack, &Chunk::whole(&t))
+            .iter()
+            .map(|m| m.pos)
+            .collect();
+        let want: Vec<usize> = super::super::numbered_lines(&t)
+            .filter(|(_, _, line)| super::super::sipstack::header_like(line))
+            .map(|(_, pos, _)| pos)
+            .collect();
+        assert_eq!(got, want, "{t:?}");
+    }
+}
