@@ -62,10 +62,10 @@ measure() {
   printf '%s\n' "${rows[@]}" | sort -n | awk -v n="$RUNS" 'NR==int((n+1)/2)'
 }
 
-bytes_of() { find "$@" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}'; }
+bytes_of() { find "$@" -type f -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}'; }
 # records present = parsed + rejected of a full parse (the summary of `analyze --full-parse`).
-records_of() {
-  "$BIN" analyze --full-parse --output jsonl -j "$THREADS" "$@" | grep '"type":"summary"' |
+records_of() { # (analyze exits 1 when it has findings)
+  { "$BIN" analyze --full-parse --output jsonl -j "$THREADS" "$@" || true; } | grep '"type":"summary"' |
     sed -E 's/.*"records":([0-9]+),"records_rejected":([0-9]+).*/\1 \2/' | awk '{print $1 + $2}'
 }
 evtx_all() { for f in evtx/*.evtx; do "$EVTX_DUMP" -t "$THREADS" -o jsonl "$f"; done; }
@@ -82,7 +82,7 @@ row() { # kind bytes records tool "s rss"
   read -r s rss <<<"$5"
   awk -v k="$1" -v b="$2" -v r="$3" -v t="$4" -v s="$s" -v m="$rss" 'BEGIN{
     mbs = (s > 0) ? b / 1e6 / s : 0; rs = (s > 0 && r ~ /^[0-9]+$/) ? sprintf("%.0f", r / s) : "-";
-    printf "| %s | %d | %s | %s | %.2f | %.1f | %s | %.0f |\n", k, b, r, t, s, mbs, rs, m / 1024 }'
+    printf "| %s | %.0f | %s | %s | %.2f | %.1f | %s | %.0f |\n", k, b, r, t, s, mbs, rs, m / 1024 }'
 }
 while IFS=$'\t' read -r kind path _ _; do
   b=$(bytes_of "$path")
