@@ -285,42 +285,8 @@ fn retain(
 
 /// Parses a text file whole, or in parallel chunks when it is large and its format allows it.
 pub fn parse_text_file(format: Format, ctx: &FileCtx, text: &str, chunk_bytes: usize) -> Parsed {
-    parse_text_file_with(format, ctx, text, chunk_bytes, &|p| p)
-}
-
-/// [`parse_text_file`], passing each chunk's result through `filter` (run on the worker that
-/// parsed it) before the merge, so dropped events never accumulate.
-pub fn parse_text_file_with(
-    format: Format,
-    ctx: &FileCtx,
-    text: &str,
-    chunk_bytes: usize,
-    filter: &(dyn Fn(Parsed) -> Parsed + Sync),
-) -> Parsed {
-    if !formats::is_chunkable(format) || text.len() <= chunk_bytes.saturating_mul(2) {
-        return filter(formats::parse_text(format, ctx, &Chunk::whole(text)));
-    }
-    let chunks = formats::split(format, text, chunk_bytes);
-    let parts: Vec<Parsed> = chunks
-        .par_iter()
-        .map(|c| filter(formats::parse_text(format, ctx, c)))
-        .collect();
-    merge_chunks(parts)
-}
-
-/// [`parse_text_file_with`] over windows of chunks (two per worker thread): after each window is
-/// parsed, `release(offset, len)` is called for its part of the text, so the caller can drop the
-/// memory behind it. The result is identical to parsing all chunks at once.
-pub fn parse_text_file_windowed(
-    format: Format,
-    ctx: &FileCtx,
-    text: &str,
-    chunk_bytes: usize,
-    filter: &(dyn Fn(Parsed) -> Parsed + Sync),
-    release: &(dyn Fn(usize, usize) + Sync),
-) -> Parsed {
-    let parse = |c: &Chunk<'_>| filter(formats::parse_text(format, ctx, c));
-    parse_chunks_windowed(format, text, chunk_bytes, &parse, release)
+    let parse = |c: &Chunk<'_>| formats::parse_text(format, ctx, c);
+    parse_chunks_windowed(format, text, chunk_bytes, &parse, &|_, _| {})
 }
 
 /// Splits `text` (when large and chunkable) and runs `parse` on each chunk, a window of chunks at

@@ -112,15 +112,14 @@ pub fn split_releasing<'a>(
     target: usize,
     done: &dyn Fn(usize, usize),
 ) -> Vec<Chunk<'a>> {
-    let chunks = match format {
+    match format {
         Format::ExchangeLog => exlog::split_releasing(text, target, done),
         Format::SipStack => sipstack::split_releasing(text, target, done),
         Format::UccApi => uccapi::split(text, target),
         Format::CiscoLog4j => cisco::split_log4j(text, target),
         Format::EventXml => eventxml::split_releasing(text, target, done),
         _ => vec![Chunk::whole(text)],
-    };
-    chunks
+    }
 }
 
 /// Parses one chunk (or the whole text) of a text format.
