@@ -538,6 +538,19 @@ impl Parsed {
         self.skipped += other.skipped;
     }
 
+    /// Adds `base` to the record numbers of the events and positioned diagnostics (a piece of a
+    /// file parsed on its own numbers its records from 1).
+    pub fn renumber(&mut self, base: u64) {
+        for e in &mut self.events {
+            e.loc.record += base;
+        }
+        for d in &mut self.diagnostics {
+            if d.record > 0 {
+                d.record += base;
+            }
+        }
+    }
+
     /// Records an accepted event.
     pub fn push(&mut self, event: Event) {
         self.parsed += 1;

@@ -322,14 +322,7 @@ pub fn merge_chunks(parts: Vec<Parsed>) -> Parsed {
     let mut out = Parsed::default();
     let mut base = 0u64;
     for mut p in parts {
-        for e in &mut p.events {
-            e.loc.record += base;
-        }
-        for d in &mut p.diagnostics {
-            if d.record > 0 {
-                d.record += base;
-            }
-        }
+        p.renumber(base);
         base += p.parsed + p.rejected + p.skipped;
         out.append(p);
     }

@@ -297,36 +297,7 @@ pub fn split_releasing<'a>(
     target: usize,
     done: &dyn Fn(usize, usize),
 ) -> Vec<Chunk<'a>> {
-    let target = target.max(1);
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u64);
-    let mut counted = 0usize;
-    let mut line = 1u64;
-    let mut pos = start.saturating_add(target);
-    while let Some(cut) = find_event_start(text, pos.min(text.len())) {
-        line += super::count_line_ends(text.as_bytes().get(counted..cut).unwrap_or_default());
-        counted = cut;
-        chunks.push(Chunk {
-            text: text.get(start..cut).unwrap_or(""),
-            line: start_line,
-            offset: start as u64,
-            header: String::new(),
-        });
-        done(start, cut - start);
-        start = cut;
-        start_line = line;
-        pos = cut.saturating_add(target);
-        if pos >= text.len() {
-            break;
-        }
-    }
-    chunks.push(Chunk {
-        text: text.get(start..).unwrap_or(""),
-        line: start_line,
-        offset: start as u64,
-        header: String::new(),
-    });
-    chunks
+    super::split_at_starts(text, target, &|p| find_event_start(text, p), done)
 }
 
 /// Byte offset of the next `<Event` (or `<prefix:Event`) start tag at or after `from`.

@@ -179,39 +179,49 @@ pub(crate) fn split_at_record_starts_releasing<'a>(
     is_start: &dyn Fn(&str) -> bool,
     done: &dyn Fn(usize, usize),
 ) -> Vec<Chunk<'a>> {
-    let target = target.max(1);
     let bytes = text.as_bytes();
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u64);
-    // Jump `target` bytes, then look for a record start from the next line on: only the lines
-    // near a cut are read (the line count in between is a vectorised byte count).
-    loop {
-        let mut p = start.saturating_add(target);
-        if p >= bytes.len() {
-            break;
-        }
+    // The first line at or after `p` that starts a record: only the lines near a cut are read.
+    let next_start = |mut p: usize| {
         let line_start = matches!(bytes.get(p - 1), Some(b'\n'))
             || (bytes.get(p - 1) == Some(&b'\r') && bytes.get(p) != Some(&b'\n'));
         if !line_start {
-            match bytes
+            let k = bytes
                 .get(p..)
-                .and_then(|r| memchr::memchr2(b'\n', b'\r', r))
-            {
-                Some(k) => {
-                    p += k;
-                    p += if bytes.get(p..p + 2) == Some(b"\r\n".as_slice()) {
-                        2
-                    } else {
-                        1
-                    };
-                }
-                None => break,
-            }
+                .and_then(|r| memchr::memchr2(b'\n', b'\r', r))?;
+            p += k;
+            p += if bytes.get(p..p + 2) == Some(b"\r\n".as_slice()) {
+                2
+            } else {
+                1
+            };
         }
-        let Some((_, cut, _)) = numbered_lines(text.get(p..).unwrap_or(""))
-            .map(|(n, off, line)| (n, p + off, line))
+        numbered_lines(text.get(p..).unwrap_or(""))
             .find(|(_, _, line)| is_start(line))
-        else {
+            .map(|(_, off, _)| p + off)
+    };
+    split_at_starts(text, target, &next_start, done)
+}
+
+/// Splits `text` into chunks of at least `target` bytes: each cut is `next_start(p)`, the first
+/// record start at or after `p` (jumped to `target` bytes past the previous cut), so every chunk
+/// parses on its own; the line count in between is a vectorised byte count. Calls
+/// `done(offset, len)` for each chunk once it is cut. Shared by the splitters that carry no state
+/// across records (SIPStack, UccApi, Cisco log4j, event XML).
+pub(crate) fn split_at_starts<'a>(
+    text: &'a str,
+    target: usize,
+    next_start: &dyn Fn(usize) -> Option<usize>,
+    done: &dyn Fn(usize, usize),
+) -> Vec<Chunk<'a>> {
+    let target = target.max(1);
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 1u64);
+    loop {
+        let p = start.saturating_add(target);
+        if p >= text.len() {
+            break;
+        }
+        let Some(cut) = next_start(p) else {
             break;
         };
         chunks.push(Chunk {
@@ -220,7 +230,7 @@ pub(crate) fn split_at_record_starts_releasing<'a>(
             offset: start as u64,
             header: String::new(),
         });
-        start_line += count_line_ends(bytes.get(start..cut).unwrap_or_default());
+        start_line += count_line_ends(text.as_bytes().get(start..cut).unwrap_or_default());
         done(start, cut - start);
         start = cut;
     }

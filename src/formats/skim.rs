@@ -83,7 +83,7 @@ impl Finder {
         })
     }
 
-    /// Whether the group of `pattern` is complete in `span` (plus `extra`, the header text in
+    /// Whether the group of `pattern` is complete in `span` (plus `extra`, the lowercased header text in
     /// effect, whose values an Exchange log row carries).
     fn confirm(&self, pattern: usize, span: &[u8], extra: &str) -> bool {
         let Some(groups) = self.others.get(pattern) else {
@@ -93,7 +93,6 @@ impl Finder {
             return true;
         }
         let lower = span.to_ascii_lowercase();
-        let extra = extra.to_ascii_lowercase();
         groups.iter().any(|g| {
             g.iter()
                 .all(|w| w.find(&lower).is_some() || w.find(extra.as_bytes()).is_some())
@@ -196,6 +195,7 @@ impl Skim {
                             // `SoapAction` column) makes every record under it a candidate.
         let mut header = exlog::HeaderTracker::new(&chunk.header);
         let mut header_text = header.render();
+        let mut header_lower = header_text.to_ascii_lowercase();
         let mut all = ac.is_match(&chunk.header);
 
         let mut out = Parsed::default();
@@ -212,14 +212,13 @@ impl Skim {
             if let Some((start, base, header)) = run.take() {
                 let sub = Chunk {
                     text: text.get(start..end).unwrap_or(""),
-                    line: 0, // set below
+                    line: line_at(start),
                     offset: chunk.offset + start as u64,
                     header,
                 };
-                out.append(rebase(
-                    parse_sub(format, ctx, sub, &mut line_at, start),
-                    base,
-                ));
+                let mut p = super::parse_text(format, ctx, &sub);
+                p.renumber(base);
+                out.append(p);
             }
         };
         // Text before the first mark (stray lines of a trace): parsed for its diagnostics. An
@@ -236,12 +235,13 @@ impl Skim {
             }
             let span = bytes.get(m.pos..end).unwrap_or_default();
             let mut touching = hits.iter().skip(h).take_while(|&&(s, _, _)| s < end);
-            let hit = touching.any(|&(_, e, p)| e > m.pos && ac.confirm(p, span, &header_text));
+            let hit = touching.any(|&(_, e, p)| e > m.pos && ac.confirm(p, span, &header_lower));
             if m.meta {
                 // A header line stays inside an open run (the parser reads it there); the
                 // tracker gives later runs the state it leaves.
                 header.note(text.get(m.pos..end).unwrap_or(""));
                 header_text = header.render();
+                header_lower = header_text.to_ascii_lowercase();
                 all |= hit;
                 continue;
             }
@@ -258,31 +258,6 @@ impl Skim {
         flush(&mut run, text.len(), &mut out);
         out
     }
-}
-
-/// Parses one run of candidate records; `line_at` gives the file line of a chunk position.
-fn parse_sub(
-    format: Format,
-    ctx: &FileCtx,
-    mut sub: Chunk<'_>,
-    line_at: &mut impl FnMut(usize) -> u64,
-    start: usize,
-) -> Parsed {
-    sub.line = line_at(start);
-    super::parse_text(format, ctx, &sub)
-}
-
-/// Renumbers a run's records (counted from 1 within the run) from the chunk's start.
-fn rebase(mut p: Parsed, base: u64) -> Parsed {
-    for e in &mut p.events {
-        e.loc.record += base;
-    }
-    for d in &mut p.diagnostics {
-        if d.record > 0 {
-            d.record += base;
-        }
-    }
-    p
 }
 
 /// Record (and header line) starts of a chunk, by the parser's own rules.
